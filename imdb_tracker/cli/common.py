@@ -1,0 +1,58 @@
+"""Helpers shared by the CLI commands: one-line errors with exit codes, and the prepared runtime."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NoReturn
+
+import click
+from sqlalchemy import Engine, create_engine
+
+from imdb_tracker.db.server import DatabaseUrls
+from imdb_tracker.settings import Settings, get_settings
+
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    """Print ``error: message`` on one line to stderr and exit with ``code``."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@dataclass
+class Runtime:
+    """What a command needs, created on first use: settings, database, Dagster instance."""
+
+    settings: Settings
+
+    @cached_property
+    def urls(self) -> DatabaseUrls:
+        """Database URLs, after starting the embedded server and migrating the schema if needed."""
+        from imdb_tracker.instance import prepare
+
+        return prepare(self.settings)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """Engine on the tracker database."""
+        return create_engine(self.urls.tracker)
+
+    @cached_property
+    def instance(self):  # -> dagster.DagsterInstance
+        """The Dagster instance of this home."""
+        from dagster import DagsterInstance
+
+        _ = self.urls  # prepares DAGSTER_HOME
+        return DagsterInstance.get()
+
+
+pass_runtime = click.make_pass_decorator(Runtime)
+
+
+def make_runtime() -> Runtime:
+    """A runtime on the process settings."""
+    return Runtime(get_settings())

@@ -1,0 +1,118 @@
+"""``imdb-tracker movies add|remove|list``: the tracked movies (Dagster ``movies`` partitions)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from imdb_tracker.cli.common import EXIT_BAD_INPUT, Runtime, fail, pass_runtime
+from imdb_tracker.imdb.errors import ImdbError, InvalidMovieId
+from imdb_tracker.imdb.ids import is_id_like, parse_movie_id
+from imdb_tracker.registry import MovieRegistry
+
+
+@click.group("movies")
+def movies_group() -> None:
+    """Add, remove and list the tracked movies."""
+
+
+def _registry(runtime: Runtime) -> MovieRegistry:
+    return MovieRegistry(runtime.instance, runtime.engine)
+
+
+def resolve_movie_ref(runtime: Runtime, ref: str) -> tuple[str, str | None]:
+    """``(movie_id, title)`` for an id, URL or title; exits 2 when invalid or ambiguous."""
+    if is_id_like(ref):
+        try:
+            return parse_movie_id(ref), None
+        except InvalidMovieId as exc:
+            fail(str(exc), EXIT_BAD_INPUT)
+    from imdb_tracker.imdb.search import best_movie_match, search_titles_with_settings
+
+    try:
+        suggestions = search_titles_with_settings(runtime.settings, ref)
+    except ImdbError as exc:
+        fail(f"could not search IMDb for {ref!r}: {exc}")
+    match = best_movie_match(ref, suggestions)
+    if isinstance(match, list):
+        if not match:
+            fail(f"no IMDb movie matches {ref!r}", EXIT_BAD_INPUT)
+        for candidate in match:
+            click.echo(
+                f"{candidate.movie_id}\t{candidate.title} ({candidate.year or '?'})\t{candidate.kind}",
+                err=True,
+            )
+        fail(f"{ref!r} is ambiguous: pick one of the ids above", EXIT_BAD_INPUT)
+    return match.movie_id, match.title
+
+
+@movies_group.command("add")
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--client", help="Also put the movies on this client's watchlist (dashboard access).")
+@pass_runtime
+def movies_add(runtime: Runtime, refs: tuple[str, ...], client: str | None) -> None:
+    """Track movies given as ids (tt0033467, 0033467), IMDb URLs or titles ("Citizen Kane").
+
+    Every reference is checked before anything is written.
+    """
+    resolved = [resolve_movie_ref(runtime, ref) for ref in refs]
+    registry = _registry(runtime)
+    for movie_id, title in resolved:
+        is_new = registry.add(movie_id, client=client, title=title)
+        label = f"{movie_id} ({title})" if title else movie_id
+        click.echo(
+            f"{'added' if is_new else 'already tracked'}: {label}"
+            + (f" for client {client}" if client else "")
+        )
+
+
+@movies_group.command("remove")
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--purge", is_flag=True, help="Also delete every stored row of the movies.")
+@click.option("--client", help="Only take the movies off this client's watchlist.")
+@pass_runtime
+def movies_remove(runtime: Runtime, refs: tuple[str, ...], purge: bool, client: str | None) -> None:
+    """Stop tracking movies; their data is kept unless --purge."""
+    ids = []
+    for ref in refs:
+        try:
+            ids.append(parse_movie_id(ref))
+        except InvalidMovieId as exc:
+            fail(str(exc), EXIT_BAD_INPUT)
+    registry = _registry(runtime)
+    for movie_id in ids:
+        changed = registry.remove(movie_id, purge=purge, client=client)
+        what = f"removed from {client}'s watchlist" if client else ("purged" if purge else "stopped tracking")
+        click.echo(f"{what}: {movie_id}" if changed else f"not tracked: {movie_id}")
+
+
+@movies_group.command("list")
+@click.option("--client", help="Only this client's watchlist.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per movie.")
+@pass_runtime
+def movies_list(runtime: Runtime, client: str | None, as_json: bool) -> None:
+    """List the tracked movies with what is stored about them."""
+    rows = _registry(runtime).describe(client)
+    for row in rows:
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "movie_id": row.movie_id,
+                        "title": row.title,
+                        "year": row.year,
+                        "reviews_stored": row.reviews_stored,
+                        "last_metadata_at": row.last_metadata_at.isoformat()
+                        if row.last_metadata_at
+                        else None,
+                        "last_reviews_at": row.last_reviews_at.isoformat() if row.last_reviews_at else None,
+                        "clients": list(row.clients),
+                    }
+                )
+            )
+        else:
+            title = f"{row.title} ({row.year})" if row.title else "(not scraped yet)"
+            click.echo(f"{row.movie_id}\t{title}\t{row.reviews_stored} reviews\t{','.join(row.clients)}")
+    if not rows and not as_json:
+        click.echo("no movies tracked" + (f" for client {client}" if client else ""), err=True)

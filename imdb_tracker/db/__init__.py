@@ -1,0 +1,1 @@
+"""PostgreSQL storage: server resolution, schema, migrations and queries. Knows nothing of Dagster."""

@@ -1,0 +1,123 @@
+"""Queries on the ``movies``, ``clients`` and ``client_movies`` tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from imdb_tracker.db.schema import client_movies, clients, movie_snapshots, movies, reviews
+
+
+@dataclass(frozen=True)
+class MovieRow:
+    """A tracked movie as the registry lists it."""
+
+    movie_id: str
+    title: str | None
+    year: int | None
+    reviews_stored: int
+    last_metadata_at: datetime | None
+    last_reviews_at: datetime | None
+    clients: tuple[str, ...]
+
+
+def register_movie(conn: Connection, movie_id: str, title: str | None = None) -> bool:
+    """Insert a ``movies`` row if absent (metadata comes later from the scraper); True if new."""
+    result = conn.execute(
+        insert(movies)
+        .values(movie_id=movie_id, title=title)
+        .on_conflict_do_nothing(index_elements=["movie_id"])
+    )
+    return result.rowcount == 1
+
+
+def ensure_client(conn: Connection, name: str) -> int:
+    """The id of client ``name``, created if absent."""
+    conn.execute(insert(clients).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
+    return conn.execute(select(clients.c.client_id).where(clients.c.name == name)).scalar_one()
+
+
+def link_client(conn: Connection, client_name: str, movie_id: str) -> None:
+    """Put ``movie_id`` on the watchlist of ``client_name`` (idempotent)."""
+    client_id = ensure_client(conn, client_name)
+    conn.execute(
+        insert(client_movies)
+        .values(client_id=client_id, movie_id=movie_id)
+        .on_conflict_do_nothing(index_elements=["client_id", "movie_id"])
+    )
+
+
+def unlink_client(conn: Connection, client_name: str, movie_id: str) -> None:
+    """Take ``movie_id`` off the watchlist of ``client_name``."""
+    conn.execute(
+        delete(client_movies).where(
+            client_movies.c.movie_id == movie_id,
+            client_movies.c.client_id
+            == select(clients.c.client_id).where(clients.c.name == client_name).scalar_subquery(),
+        )
+    )
+
+
+def client_movie_ids(conn: Connection, client_name: str) -> list[str]:
+    """The movie ids on a client's watchlist, sorted."""
+    query = (
+        select(client_movies.c.movie_id)
+        .join(clients, clients.c.client_id == client_movies.c.client_id)
+        .where(clients.c.name == client_name)
+        .order_by(client_movies.c.movie_id)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def purge_movie(conn: Connection, movie_id: str) -> None:
+    """Delete a movie and everything stored about it (reviews, sentiments, snapshots, client links)."""
+    conn.execute(delete(movies).where(movies.c.movie_id == movie_id))
+
+
+def describe_movies(conn: Connection, movie_ids: list[str]) -> list[MovieRow]:
+    """Title, year, stored review count, last scrapes and clients of each id (also ids with no row yet)."""
+    review_counts = (
+        select(reviews.c.movie_id, func.count().label("n"))
+        .where(reviews.c.removed_at.is_(None))
+        .group_by(reviews.c.movie_id)
+        .subquery()
+    )
+    client_names = (
+        select(client_movies.c.movie_id, func.array_agg(clients.c.name).label("names"))
+        .join(clients, clients.c.client_id == client_movies.c.client_id)
+        .group_by(client_movies.c.movie_id)
+        .subquery()
+    )
+    query = (
+        select(
+            movies.c.movie_id,
+            movies.c.title,
+            movies.c.year,
+            func.coalesce(review_counts.c.n, 0),
+            movies.c.last_metadata_at,
+            movies.c.last_reviews_at,
+            client_names.c.names,
+        )
+        .outerjoin(review_counts, review_counts.c.movie_id == movies.c.movie_id)
+        .outerjoin(client_names, client_names.c.movie_id == movies.c.movie_id)
+        .where(movies.c.movie_id.in_(movie_ids))
+    )
+    found = {
+        row[0]: MovieRow(row[0], row[1], row[2], row[3], row[4], row[5], tuple(sorted(row[6] or ())))
+        for row in conn.execute(query)
+    }
+    return [found.get(m, MovieRow(m, None, None, 0, None, None, ())) for m in sorted(movie_ids)]
+
+
+def latest_snapshot_count(conn: Connection, movie_id: str) -> int | None:
+    """IMDb's announced review count in the newest snapshot of a movie."""
+    query = (
+        select(movie_snapshots.c.review_count)
+        .where(movie_snapshots.c.movie_id == movie_id)
+        .order_by(movie_snapshots.c.taken_at.desc())
+        .limit(1)
+    )
+    return conn.execute(query).scalar()

@@ -1,0 +1,1 @@
+"""The Dagster shell: assets, resources, sensors and schedules wiring the plain-Python core together."""

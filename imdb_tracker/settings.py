@@ -1,0 +1,110 @@
+"""All configuration in one place, read from the environment or a `.env` file.
+
+Secrets are :class:`pydantic.SecretStr`, so they never print by accident; ``imdb-tracker settings
+show`` prints them masked.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+IMDB_DEFAULT_BASE_URL = "https://www.imdb.com"
+
+
+class Settings(BaseSettings):
+    """Settings of every component; field ``foo_bar`` is read from env ``FOO_BAR``."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Local state: embedded database, Dagster home, backups.
+    home: Path = Field(Path(".imdb_tracker"), validation_alias=AliasChoices("IMDB_TRACKER_HOME"))
+
+    # Database: a full URL, or the original tool's DB_* variables; neither = embedded PostgreSQL.
+    database_url: SecretStr | None = None
+    db_name: str = "imdb_tracker"
+    db_user: str | None = None
+    db_password: SecretStr | None = None
+    db_host: str | None = None
+    db_port: int = 5432
+    dagster_database_url: SecretStr | None = None
+
+    # IMDb scraping.
+    imdb_base_url: str = IMDB_DEFAULT_BASE_URL
+    imdb_suggestion_url: str | None = None
+    imdb_requests_per_second: float = 2.0
+    imdb_storage_state: Path | None = None
+    imdb_timeout_s: float = 30.0
+
+    # Sentiment.
+    sentiment_backend: Literal["auto", "offline", "openai"] = "auto"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    sentiment_batch_size: int = 15
+    sentiment_concurrency: int = 4
+    openai_price_input_per_m: float = 0.15
+    openai_price_cached_input_per_m: float = 0.075
+    openai_price_output_per_m: float = 0.60
+
+    # Backups.
+    backup_dir: Path | None = None
+    backup_keep_hourly: int = 24
+    backup_keep_daily: int = 7
+    s3_bucket: str | None = None
+    s3_prefix: str = "imdb-tracker"
+    s3_endpoint_url: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
+    aws_region: str = "us-east-1"
+
+    # Superset.
+    superset_url: str = "http://127.0.0.1:8088"
+    superset_admin_user: str = "admin"
+    superset_admin_password: SecretStr | None = None
+    superset_secret_key: SecretStr | None = None
+    superset_readonly_password: SecretStr | None = None
+
+    @property
+    def resolved_home(self) -> Path:
+        """Absolute path of the local state folder."""
+        return self.home.expanduser().resolve()
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        """Where local database backups go (``$IMDB_TRACKER_HOME/backup`` unless set)."""
+        return (self.backup_dir or self.resolved_home / "backup").expanduser().resolve()
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        """True when no external database is configured."""
+        return self.database_url is None and self.db_host is None
+
+    def masked(self) -> dict[str, Any]:
+        """Every setting as printable values, secrets and URL passwords replaced by ``****``."""
+        shown: dict[str, Any] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                value = mask_url_password(value.get_secret_value()) if name.endswith("_url") else "****"
+            shown[name] = None if value is None else str(value) if isinstance(value, Path) else value
+        return shown
+
+
+def mask_url_password(url: str) -> str:
+    """Hide the password of a URL such as ``postgresql://user:secret@host/db``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user, has_password, _ = credentials.partition(":")
+    return f"{scheme}://{user}{':****' if has_password else ''}@{host}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

