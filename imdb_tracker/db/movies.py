@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from imdb_tracker.db.schema import client_movies, clients, movie_snapshots, movies, reviews
+from imdb_tracker.db.schema import client_movies, clients, movies, reviews
 
 
 @dataclass(frozen=True)
@@ -112,12 +112,25 @@ def describe_movies(conn: Connection, movie_ids: list[str]) -> list[MovieRow]:
     return [found.get(m, MovieRow(m, None, None, 0, None, None, ())) for m in sorted(movie_ids)]
 
 
-def latest_snapshot_count(conn: Connection, movie_id: str) -> int | None:
-    """IMDb's announced review count in the newest snapshot of a movie."""
-    query = (
-        select(movie_snapshots.c.review_count)
-        .where(movie_snapshots.c.movie_id == movie_id)
-        .order_by(movie_snapshots.c.taken_at.desc())
-        .limit(1)
+def movies_with_unscraped_reviews(conn: Connection, movie_ids: list[str]) -> list[tuple[str, int, int]]:
+    """``(movie_id, announced, stored)`` for each movie whose newest snapshot announces more reviews
+    than are stored. One query, whatever the number of movies."""
+    query = text(
+        """
+        WITH latest AS (
+            SELECT DISTINCT ON (movie_id) movie_id, review_count
+            FROM movie_snapshots
+            WHERE movie_id = ANY(CAST(:ids AS text[]))
+            ORDER BY movie_id, taken_at DESC
+        ), stored AS (
+            SELECT movie_id, count(*) AS n FROM reviews
+            WHERE removed_at IS NULL AND movie_id = ANY(CAST(:ids AS text[]))
+            GROUP BY movie_id
+        )
+        SELECT l.movie_id, l.review_count, coalesce(s.n, 0)
+        FROM latest l LEFT JOIN stored s USING (movie_id)
+        WHERE l.review_count > coalesce(s.n, 0)
+        ORDER BY l.movie_id
+        """
     )
-    return conn.execute(query).scalar()
+    return [(row[0], row[1], row[2]) for row in conn.execute(query, {"ids": movie_ids})]

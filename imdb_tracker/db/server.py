@@ -93,7 +93,5 @@ def stop_embedded_server(settings: Settings) -> bool:
     pgdata = embedded_pgdata(settings)
     if not (pgdata / "postmaster.pid").exists():
         return False
-    server = start_embedded_server(pgdata)
-    server.cleanup_mode = "stop"
-    server.stop()
+    start_embedded_server(pgdata).stop()
     return True

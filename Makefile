@@ -1,0 +1,39 @@
+# imdb-tracker: `make demo` runs the pipeline on the sample movies, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install chromium demo test lint up superset clean
+
+install: $(STAMP) ## Create .venv and install the package with its dev extras (fast when nothing changed).
+
+$(STAMP): setup.py pyproject.toml
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+chromium: ## Debian's Chromium for Playwright (Playwright cannot download its own browser here).
+	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null)
+
+demo: install chromium ## Embedded PostgreSQL + the two sample movies through the real pipeline, offline.
+	$(BIN)/python scripts/demo.py
+
+test: install chromium ## The whole test suite (real PostgreSQL, Chromium, Dagster, S3 API, Superset).
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+up: install chromium ## Dagster webserver + daemon on 127.0.0.1:3000, on the same instance as the CLI.
+	$(BIN)/imdb-tracker ui
+
+superset: install ## Superset in its own venv, provisioned, on 127.0.0.1:8088.
+	bash superset/run.sh
+
+clean: ## Stop the embedded database. Data in .imdb_tracker/ is kept.
+	-$(BIN)/imdb-tracker db stop

@@ -1,0 +1,150 @@
+"""Writing scrapes into the database: metadata snapshots and idempotent review upserts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from imdb_tracker.db.schema import movie_snapshots, movies, reviews
+from imdb_tracker.imdb.models import MovieMetadata, Review
+
+
+def save_metadata(conn: Connection, meta: MovieMetadata, taken_at: datetime) -> None:
+    """Upsert the ``movies`` row from a title-page scrape and append a ``movie_snapshots`` row."""
+    values = {
+        "title": meta.title,
+        "original_title": meta.original_title,
+        "year": meta.year,
+        "runtime_minutes": meta.runtime_minutes,
+        "genres": list(meta.genres),
+        "plot": meta.plot,
+        "poster_url": meta.poster_url,
+        "last_metadata_at": taken_at,
+    }
+    conn.execute(
+        insert(movies)
+        .values(movie_id=meta.movie_id, **values)
+        .on_conflict_do_update(index_elements=["movie_id"], set_=values)
+    )
+    conn.execute(
+        movie_snapshots.insert().values(
+            movie_id=meta.movie_id,
+            taken_at=taken_at,
+            rating=meta.rating,
+            votes=meta.votes,
+            review_count=meta.review_count,
+            metascore=meta.metascore,
+            popularity=meta.popularity,
+        )
+    )
+
+
+@dataclass
+class UpsertCounts:
+    """How a batch of scraped reviews compared with what was stored."""
+
+    new: int = 0
+    updated: int = 0  # content hash changed (edited review), or it had been marked removed
+    unchanged: int = 0
+
+    def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+    @property
+    def total(self) -> int:
+        """Reviews seen."""
+        return self.new + self.updated + self.unchanged
+
+
+def upsert_reviews(conn: Connection, batch: Sequence[Review], seen_at: datetime) -> UpsertCounts:
+    """Insert or update one page of reviews (``ON CONFLICT (review_id) DO UPDATE``).
+
+    Votes and ``last_seen_at`` always refresh; a review seen again loses its ``removed_at``.
+    Returns how many were new, edited and unchanged. Idempotent.
+    """
+    if not batch:
+        return UpsertCounts()
+    unique = {review.review_id: review for review in batch}
+    stored = {
+        review_id: (content_hash, removed_at is not None)
+        for review_id, content_hash, removed_at in conn.execute(
+            select(reviews.c.review_id, reviews.c.content_hash, reviews.c.removed_at).where(
+                reviews.c.review_id.in_(unique)
+            )
+        )
+    }
+    counts = UpsertCounts()
+    rows = []
+    for review in unique.values():
+        content_hash = review.content_hash
+        previous = stored.get(review.review_id)
+        if previous is None:
+            counts.new += 1
+        elif previous == (content_hash, False):
+            counts.unchanged += 1
+        else:
+            counts.updated += 1
+        rows.append(
+            {
+                "review_id": review.review_id,
+                "movie_id": review.movie_id,
+                "author": review.author,
+                "author_id": review.author_id,
+                "rating": review.rating,
+                "title": review.title,
+                "text": review.text,
+                "submitted_at": review.submitted_at,
+                "helpful_up": review.helpful_up,
+                "helpful_down": review.helpful_down,
+                "spoiler": review.spoiler,
+                "first_seen_at": seen_at,
+                "last_seen_at": seen_at,
+                "removed_at": None,
+                "content_hash": content_hash,
+            }
+        )
+    statement = insert(reviews).values(rows)
+    refreshed = {
+        name: statement.excluded[name] for name in rows[0] if name not in ("review_id", "first_seen_at")
+    }
+    conn.execute(statement.on_conflict_do_update(index_elements=["review_id"], set_=refreshed))
+    return counts
+
+
+def mark_unseen_removed(
+    conn: Connection, movie_id: str, scrape_started_at: datetime, removed_at: datetime
+) -> int:
+    """Mark the reviews of a movie not seen since ``scrape_started_at`` as removed; returns how many.
+
+    Call only after a complete scrape whose count matches what IMDb announced.
+    """
+    result = conn.execute(
+        update(reviews)
+        .where(
+            and_(
+                reviews.c.movie_id == movie_id,
+                reviews.c.removed_at.is_(None),
+                reviews.c.last_seen_at < scrape_started_at,
+            )
+        )
+        .values(removed_at=removed_at)
+    )
+    return result.rowcount
+
+
+def set_last_reviews_at(conn: Connection, movie_id: str, at: datetime) -> None:
+    """Record when the reviews of a movie were last scraped."""
+    conn.execute(update(movies).where(movies.c.movie_id == movie_id).values(last_reviews_at=at))
+
+
+def stored_review_count(conn: Connection, movie_id: str) -> int:
+    """Reviews of a movie currently on IMDb as far as we know (not marked removed)."""
+    query = select(func.count()).where(reviews.c.movie_id == movie_id, reviews.c.removed_at.is_(None))
+    return conn.execute(query).scalar_one()

@@ -1,0 +1,314 @@
+"""The per-movie assets: metadata, reviews and review sentiments, each partitioned by movie."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AutomationCondition,
+    Backoff,
+    Config,
+    Failure,
+    Jitter,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    asset,
+)
+from pydantic import Field
+from sqlalchemy import select
+
+from imdb_tracker.db import quality
+from imdb_tracker.db.movies import register_movie
+from imdb_tracker.db.reviews import (
+    UpsertCounts,
+    mark_unseen_removed,
+    save_metadata,
+    set_last_reviews_at,
+    stored_review_count,
+    upsert_reviews,
+)
+from imdb_tracker.db.schema import reviews
+from imdb_tracker.db.sentiments import aspect_averages, iter_reviews_to_score, save_sentiments
+from imdb_tracker.imdb.errors import ImdbError, LayoutChanged, MovieNotFound, SignInRequired
+from imdb_tracker.orchestration.partitions import movies_partitions
+from imdb_tracker.orchestration.resources import ImdbClient, SentimentAnalyser, TrackerDatabase
+from imdb_tracker.sentiment.cache import Fingerprint
+from imdb_tracker.sentiment.models import Usage
+
+OWNERS = ["team:data-engineering"]
+GROUP = "imdb"
+METADATA_MAX_AGE = timedelta(hours=2)
+
+# Transient I/O (browser crash, network, database restart) is retried with backoff; the IMDb client
+# already retries 429/5xx itself, so a step failing here has met a longer outage.
+IO_RETRY = RetryPolicy(max_retries=3, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+
+# Errors that no retry will fix: say so once, clearly, and keep the stored data as it is.
+PERMANENT_ERRORS = (MovieNotFound, LayoutChanged, SignInRequired)
+
+
+@contextmanager
+def imdb_failures() -> Iterator[None]:
+    """Turn a permanent scraping error into a Dagster ``Failure`` that is not retried."""
+    try:
+        yield
+    except PERMANENT_ERRORS as exc:
+        raise Failure(description=str(exc), allow_retries=False) from exc
+    except ImdbError as exc:
+        raise Failure(description=str(exc)) from exc
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+@asset(
+    partitions_def=movies_partitions,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"playwright", "postgres"},
+    retry_policy=IO_RETRY,
+    check_specs=[
+        AssetCheckSpec(
+            "tracked_metadata_fresh",
+            asset="movie_metadata",
+            description=f"Every tracked movie had its metadata scraped within {METADATA_MAX_AGE}.",
+        )
+    ],
+)
+def movie_metadata(
+    context: AssetExecutionContext, imdb: ImdbClient, database: TrackerDatabase
+) -> MaterializeResult:
+    """IMDb title-page metadata of one movie (title, year, rating, votes, review count, …).
+
+    Upserts the ``movies`` row and appends a ``movie_snapshots`` row, so rating, votes and the
+    announced review count form a time series.
+    """
+    movie_id = context.partition_key
+    started = time.monotonic()
+    with imdb_failures(), imdb.open() as browser:
+        meta = browser.fetch_metadata(movie_id)
+    taken_at = now_utc()
+    engine = database.engine()
+    with engine.begin() as conn:
+        save_metadata(conn, meta, taken_at)
+    with engine.connect() as conn:
+        tracked = sorted(context.instance.get_dynamic_partitions(movies_partitions.name))
+        freshness = quality.stale_metadata(conn, tracked, now_utc(), METADATA_MAX_AGE)
+    poster = MetadataValue.md(f"![poster]({meta.poster_url})") if meta.poster_url else MetadataValue.text("-")
+    return MaterializeResult(
+        metadata={
+            "title": meta.title,
+            "year": meta.year,
+            "rating": meta.rating,
+            "votes": meta.votes,
+            "announced_review_count": meta.review_count,
+            "poster": poster,
+            "scrape_seconds": round(time.monotonic() - started, 2),
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name="tracked_metadata_fresh",
+                passed=freshness.passed,
+                severity=AssetCheckSeverity.WARN,
+                metadata=freshness.details,
+            )
+        ],
+    )
+
+
+class ReviewScrapeConfig(Config):
+    """Run configuration of ``movie_reviews``."""
+
+    max_reviews: int | None = Field(
+        default=None,
+        description="Stop after this many reviews (a partial scrape never marks reviews removed).",
+    )
+
+
+def _newest_reviews_markdown(conn, movie_id: str, limit: int = 5) -> str:
+    rows = conn.execute(
+        select(reviews.c.submitted_at, reviews.c.rating, reviews.c.author, reviews.c.title)
+        .where(reviews.c.movie_id == movie_id, reviews.c.removed_at.is_(None))
+        .order_by(reviews.c.submitted_at.desc(), reviews.c.review_id.desc())
+        .limit(limit)
+    ).all()
+    lines = ["| date | rating | author | title |", "|---|---|---|---|"]
+    for submitted_at, rating, author, title in rows:
+        safe_title = (title or "").replace("|", "/")[:80]
+        lines.append(
+            f"| {submitted_at} | {rating if rating is not None else '-'} | {author} | {safe_title} |"
+        )
+    return "\n".join(lines)
+
+
+@asset(
+    partitions_def=movies_partitions,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"playwright", "postgres"},
+    retry_policy=IO_RETRY,
+    deps=[movie_metadata],
+    check_specs=[
+        AssetCheckSpec(
+            "reviews_unique_and_owned", asset="movie_reviews", description="No duplicate or malformed ids."
+        ),
+        AssetCheckSpec("ratings_in_range", asset="movie_reviews", description="Ratings are 1–10 or null."),
+        AssetCheckSpec(
+            "review_count_matches_imdb",
+            asset="movie_reviews",
+            description="After a complete scrape, stored reviews are within 2 % of IMDb's announced count.",
+        ),
+    ],
+)
+def movie_reviews(
+    context: AssetExecutionContext, config: ReviewScrapeConfig, imdb: ImdbClient, database: TrackerDatabase
+) -> MaterializeResult:
+    """Every user review of one movie: full text, rating, date, helpfulness, spoiler flag.
+
+    Reviews stream in page by page and are upserted per page in a transaction (keyed on the IMDb
+    review id). Reviews missing from IMDb get ``removed_at`` only after a complete scrape whose
+    count matches IMDb's announcement; a failed or partial scrape never deletes or hides anything.
+    """
+    movie_id = context.partition_key
+    engine = database.engine()
+    started_at = now_utc()
+    started = time.monotonic()
+    counts = UpsertCounts()
+    with engine.begin() as conn:
+        register_movie(conn, movie_id)
+    with imdb_failures(), imdb.open() as browser:
+        scrape = browser.scrape_reviews(movie_id, max_reviews=config.max_reviews)
+        for page in scrape:
+            with engine.begin() as conn:
+                counts += upsert_reviews(conn, page, seen_at=started_at)
+            context.log.debug(f"{movie_id}: {counts.total} reviews stored so far")
+    complete = scrape.complete and scrape.scraped == scrape.announced_count
+    removed = 0
+    with engine.begin() as conn:
+        if complete:
+            removed = mark_unseen_removed(conn, movie_id, started_at, now_utc())
+        set_last_reviews_at(conn, movie_id, now_utc())
+    elapsed = time.monotonic() - started
+    with engine.connect() as conn:
+        unique = quality.reviews_unique_and_owned(conn, movie_id)
+        ratings = quality.ratings_in_range(conn, movie_id)
+        count_check = quality.review_count_matches(conn, movie_id, scrape.announced_count)
+        stored = stored_review_count(conn, movie_id)
+        preview = _newest_reviews_markdown(conn, movie_id)
+    if not complete:
+        context.log.warning(
+            f"{movie_id}: partial scrape ({scrape.scraped} of {scrape.announced_count} announced); "
+            "no review was marked removed"
+        )
+    return MaterializeResult(
+        metadata={
+            "new": counts.new,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+            "removed": removed,
+            "scraped": scrape.scraped,
+            "announced": scrape.announced_count,
+            "complete": complete,
+            "stored": stored,
+            "reviews_per_second": round(counts.total / elapsed, 1) if elapsed else 0.0,
+            "dagster/row_count": stored,
+            "newest_reviews": MetadataValue.md(preview),
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name="reviews_unique_and_owned", passed=unique.passed, metadata=unique.details
+            ),
+            AssetCheckResult(check_name="ratings_in_range", passed=ratings.passed, metadata=ratings.details),
+            AssetCheckResult(
+                check_name="review_count_matches_imdb",
+                # Only meaningful after a complete scrape; a partial one passes with a note.
+                passed=count_check.passed or not complete,
+                severity=AssetCheckSeverity.WARN,
+                metadata={**count_check.details, "complete_scrape": complete},
+            ),
+        ],
+    )
+
+
+@asset(
+    partitions_def=movies_partitions,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"openai", "postgres"},
+    retry_policy=IO_RETRY,
+    deps=[movie_reviews],
+    automation_condition=AutomationCondition.eager(),
+    check_specs=[
+        AssetCheckSpec(
+            "sentiment_values_valid",
+            asset="review_sentiments",
+            description="Scores in −2..2 or null; overall set.",
+        )
+    ],
+)
+def review_sentiments(
+    context: AssetExecutionContext, sentiment: SentimentAnalyser, database: TrackerDatabase
+) -> MaterializeResult:
+    """Five aspect scores (storytelling, acting, cinematography, music & sound, themes) and an
+    overall score, each −2..2 or null, for every current review of one movie.
+
+    Only reviews that are new, edited, or were scored by another backend, model or prompt version
+    are sent to the analyser; re-running over unchanged reviews makes no model call.
+    """
+    movie_id = context.partition_key
+    engine = database.engine()
+    backend = sentiment.make()
+    usage = Usage()
+    cost = 0.0
+    scored = failed = 0
+    failures: list[str] = []
+    for batch in iter_reviews_to_score(engine, movie_id, backend.name, backend.model, backend.prompt_version):
+        run = backend.score(batch)
+        usage += run.usage
+        cost += run.cost
+        fingerprints = {review.review_id: Fingerprint.of(review, backend) for review in batch}
+        with engine.begin() as conn:
+            scored += save_sentiments(conn, movie_id, run.results, fingerprints, now_utc())
+        for result in run.results:
+            if result.error:
+                failed += 1
+                if len(failures) < 5:
+                    failures.append(f"{result.review_id}: {result.error}")
+    with engine.connect() as conn:
+        current = stored_review_count(conn, movie_id)
+        averages = aspect_averages(conn, movie_id)
+        validity = quality.sentiments_valid(conn, movie_id)
+    if failed:
+        context.log.warning(f"{movie_id}: {failed} reviews could not be scored, e.g. {failures[0]}")
+    return MaterializeResult(
+        metadata={
+            "backend": backend.name,
+            "model": backend.model,
+            "prompt_version": backend.prompt_version,
+            "scored": scored,
+            "skipped_unchanged": current - scored - failed,
+            "failed": failed,
+            "failure_examples": MetadataValue.md("\n".join(f"- {line}" for line in failures) or "none"),
+            "requests": usage.requests,
+            "input_tokens": usage.input_tokens,
+            "cached_input_tokens": usage.cached_input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cost_usd": round(cost, 6),
+            **{f"avg_{name}": value for name, value in averages.items()},
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name="sentiment_values_valid", passed=validity.passed, metadata=validity.details
+            )
+        ],
+    )

@@ -1,0 +1,64 @@
+"""Session fixtures: one real embedded PostgreSQL server and one Dagster home for the whole run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from imdb_tracker.db.schema import metadata
+from imdb_tracker.db.server import DatabaseUrls
+from imdb_tracker.settings import Settings, get_settings
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("IMDB_TRACKER_SHARED", REPO.parent / "shared"))
+SAMPLE_CSV = SHARED / "sample" / "reviews_raw_2025-04-11.csv"
+
+
+@pytest.fixture(scope="session")
+def tracker_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh ``IMDB_TRACKER_HOME`` for the test session (inherited by CLI subprocesses)."""
+    home = tmp_path_factory.mktemp("home")
+    saved = {k: os.environ.get(k) for k in ("IMDB_TRACKER_HOME", "DAGSTER_HOME", "DATABASE_URL", "DB_HOST")}
+    os.environ["IMDB_TRACKER_HOME"] = str(home)
+    for key in ("DATABASE_URL", "DB_HOST", "OPENAI_API_KEY"):
+        os.environ.pop(key, None)
+    get_settings.cache_clear()
+    yield home
+    from imdb_tracker.db.server import stop_embedded_server
+
+    stop_embedded_server(Settings())
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def database_urls(tracker_home: Path) -> DatabaseUrls:
+    """The embedded server of the session, schema at head, Dagster home prepared."""
+    from imdb_tracker.instance import prepare
+
+    return prepare(get_settings())
+
+
+@pytest.fixture(scope="session")
+def engine(database_urls: DatabaseUrls) -> Iterator[Engine]:
+    """Engine on the tracker database."""
+    eng = create_engine(database_urls.tracker)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def clean_db(engine: Engine) -> Engine:
+    """The tracker database with every table emptied."""
+    names = ", ".join(table.name for table in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    return engine
