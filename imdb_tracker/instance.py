@@ -13,11 +13,6 @@ REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 DAGSTER_PG_URL_ENV = "IMDB_TRACKER_DAGSTER_PG_URL"
 
 
-def libpq_url(sqlalchemy_url: str) -> str:
-    """``postgresql+psycopg2://…`` → ``postgresql://…`` (the form dagster-postgres and libpq take)."""
-    return sqlalchemy_url.replace("postgresql+psycopg2://", "postgresql://", 1)
-
-
 def prepare_dagster_home(settings: Settings, urls: DatabaseUrls) -> Path:
     """Make ``$IMDB_TRACKER_HOME/dagster`` the ``DAGSTER_HOME``, backed by the Dagster database.
 
@@ -31,7 +26,7 @@ def prepare_dagster_home(settings: Settings, urls: DatabaseUrls) -> Path:
         shutil.copyfile(REPO_DAGSTER_YAML, target)
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     os.environ["IMDB_TRACKER_HOME"] = str(settings.resolved_home)
-    os.environ[DAGSTER_PG_URL_ENV] = libpq_url(urls.dagster)
+    os.environ[DAGSTER_PG_URL_ENV] = urls.dagster  # psycopg2: dagster-postgres NOTIFY needs it
     return dagster_home
 
 

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
-    sentiment_batch_size: int = 15
+    sentiment_batch_size: int = 20
     sentiment_concurrency: int = 4
     openai_price_input_per_m: float = 0.15
     openai_price_cached_input_per_m: float = 0.075

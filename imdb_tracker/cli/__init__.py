@@ -10,6 +10,7 @@ from imdb_tracker import __version__
 from imdb_tracker.cli.admin import db_group, settings_group
 from imdb_tracker.cli.common import make_runtime
 from imdb_tracker.cli.movies import movies_group
+from imdb_tracker.cli.sentiment import sentiment_group
 from imdb_tracker.cli.ui import ui_command
 
 
@@ -25,5 +26,5 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = make_runtime()
 
 
-for command in (settings_group, db_group, movies_group, ui_command):
+for command in (settings_group, db_group, movies_group, sentiment_group, ui_command):
     main.add_command(command)

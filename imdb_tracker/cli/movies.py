@@ -9,7 +9,6 @@ import click
 from imdb_tracker.cli.common import EXIT_BAD_INPUT, Runtime, fail, pass_runtime
 from imdb_tracker.imdb.errors import ImdbError, InvalidMovieId
 from imdb_tracker.imdb.ids import is_id_like, parse_movie_id
-from imdb_tracker.registry import MovieRegistry
 
 
 @click.group("movies")
@@ -17,7 +16,9 @@ def movies_group() -> None:
     """Add, remove and list the tracked movies."""
 
 
-def _registry(runtime: Runtime) -> MovieRegistry:
+def _registry(runtime: Runtime):  # -> MovieRegistry; Dagster is imported only when needed
+    from imdb_tracker.registry import MovieRegistry
+
     return MovieRegistry(runtime.instance, runtime.engine)
 
 

@@ -1,7 +1,5 @@
 """The per-movie assets: metadata, reviews and review sentiments, each partitioned by movie."""
 
-from __future__ import annotations
-
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager

@@ -8,8 +8,6 @@
   new and edited reviews after each review materialization.
 """
 
-from __future__ import annotations
-
 import json
 
 from dagster import (

@@ -5,8 +5,6 @@ The work is done by :mod:`imdb_tracker.backup`; this module only hands it the re
 :class:`BackupStorage`) and turns its report into materialization metadata.
 """
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 
@@ -48,7 +46,11 @@ class BackupStorage(ConfigurableResource):
 
     def directory(self) -> Path:
         """The local backup folder."""
-        return Path(self.backup_dir).expanduser().resolve() if self.backup_dir else get_settings().resolved_backup_dir
+        return (
+            Path(self.backup_dir).expanduser().resolve()
+            if self.backup_dir
+            else get_settings().resolved_backup_dir
+        )
 
     def policy(self) -> RetentionPolicy:
         """The retention policy applied locally and in S3."""
@@ -78,7 +80,7 @@ def s3_resource_from_settings(settings: Settings) -> S3Resource:
         secret = settings.aws_secret_access_key.get_secret_value() if settings.aws_secret_access_key else None
     return S3Resource(
         region_name=settings.aws_region,
-        endpoint_url=settings.s3_endpoint_url,
+        endpoint_url=settings.s3_endpoint_url or None,
         aws_access_key_id=settings.aws_access_key_id,
         aws_secret_access_key=secret,
     )
@@ -149,7 +151,9 @@ def movie_backup(
     if not bucket:
         raise Failure(description="S3_BUCKET is not set: movie backups are written to S3 only")
     try:
-        files = export_movie_to_s3(database.engine(), s3.get_client(), bucket, backup_storage.prefix(), movie_id)
+        files = export_movie_to_s3(
+            database.engine(), s3.get_client(), bucket, backup_storage.prefix(), movie_id
+        )
     except S3_ERRORS as exc:
         raise Failure(description=f"S3 upload of {movie_id} failed: {describe_s3_error(exc)}") from exc
     metadata: dict[str, object] = {"bucket": bucket}

@@ -5,8 +5,6 @@ same definitions run on the embedded database, in docker-compose and in tests, w
 set explicitly.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,8 +14,8 @@ from sqlalchemy import Engine, create_engine
 
 from imdb_tracker.db.server import DatabaseUrls, resolve_database_urls
 from imdb_tracker.imdb.browser import ImdbBrowser
-from imdb_tracker.sentiment import SentimentBackend, make_backend
-from imdb_tracker.sentiment.models import Prices
+from imdb_tracker.sentiment.factory import backend_from_settings
+from imdb_tracker.sentiment.models import SentimentBackend
 from imdb_tracker.settings import Settings, get_settings
 
 
@@ -88,20 +86,13 @@ class SentimentAnalyser(ConfigurableResource):
 
     def make(self) -> SentimentBackend:
         """A backend built from these fields, falling back to the settings."""
-        settings = get_settings()
-        api_key = self.api_key or (
-            settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        )
-        return make_backend(
-            backend=self.backend or settings.sentiment_backend,
-            api_key=api_key,
-            base_url=self.base_url or settings.openai_base_url,
-            model=self.model or settings.openai_model,
-            batch_size=self.batch_size or settings.sentiment_batch_size,
-            concurrency=self.concurrency or settings.sentiment_concurrency,
-            prices=Prices(
-                settings.openai_price_input_per_m,
-                settings.openai_price_cached_input_per_m,
-                settings.openai_price_output_per_m,
-            ),
-        )
+        overrides = {
+            "sentiment_backend": self.backend,
+            "openai_api_key": self.api_key,
+            "openai_base_url": self.base_url,
+            "openai_model": self.model,
+            "sentiment_batch_size": self.batch_size,
+            "sentiment_concurrency": self.concurrency,
+        }
+        settings = get_settings().model_copy(update={k: v for k, v in overrides.items() if v is not None})
+        return backend_from_settings(settings)

@@ -1,0 +1,139 @@
+"""``imdb-tracker scrape``: fetch one title's metadata and reviews without touching the database."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from imdb_tracker.cli.common import EXIT_BAD_INPUT, fail
+from imdb_tracker.imdb import ImdbBrowser, ReviewScrape
+from imdb_tracker.imdb.errors import ImdbError, InvalidMovieId
+from imdb_tracker.imdb.ids import parse_movie_id
+from imdb_tracker.settings import get_settings
+
+SHOWN_FIELDS = (
+    "movie_id",
+    "title",
+    "original_title",
+    "year",
+    "runtime_minutes",
+    "genres",
+    "rating",
+    "votes",
+    "review_count",
+    "metascore",
+    "popularity",
+    "poster_url",
+)
+PROGRESS_EVERY_S = 2.0
+_LINE_BREAKING = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def json_line(value: dict[str, object]) -> str:
+    """One JSON-lines record, safe for every line splitter.
+
+    U+0085, U+2028 and U+2029 (real review texts hold them) are escaped: ``str.splitlines`` would
+    otherwise cut a record in two.
+    """
+    return json.dumps(value, ensure_ascii=False).translate(_LINE_BREAKING) + "\n"
+
+
+class _Progress:
+    """Review counter on stderr: rewritten in place on a terminal, a line every few seconds otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._last = 0.0
+
+    def update(self, scrape: ReviewScrape, final: bool = False) -> None:
+        now = time.monotonic()
+        if not (final or self._tty or now - self._last >= PROGRESS_EVERY_S):
+            return
+        self._last = now
+        total = f"/{scrape.announced_count}" if scrape.announced_count is not None else ""
+        line = f"{scrape.movie_id}: {scrape.scraped}{total} reviews"
+        end = "\n" if final or not self._tty else ""
+        self._stream.write(f"\r{line}{end}" if self._tty else f"{line}{end}")
+        self._stream.flush()
+
+
+def _scrape_to(scrape: ReviewScrape, output: Path | None) -> None:
+    """Consume the scrape, writing JSON lines to ``output`` atomically (nothing is left on failure)."""
+    progress = _Progress(sys.stderr)
+    partial = output.with_name(output.name + ".partial") if output else None
+    try:
+        with partial.open("w", encoding="utf-8") if partial else contextlib.nullcontext() as sink:
+            for page in scrape:
+                if sink is not None:
+                    sink.writelines(json_line(review.to_dict()) for review in page)
+                progress.update(scrape)
+        progress.update(scrape, final=True)
+        if partial and output:
+            partial.replace(output)
+    finally:
+        if partial:
+            partial.unlink(missing_ok=True)
+
+
+@click.command("scrape")
+@click.argument("movie")
+@click.option("--base-url", help="IMDb or a replica of it [env IMDB_BASE_URL].")
+@click.option("--metadata-only", is_flag=True, help="Fetch the title page only, no reviews.")
+@click.option(
+    "--max-reviews", type=click.IntRange(min=0), help="Stop after this many reviews (newest first)."
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the reviews as JSON lines here (without it they are only counted).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Requests per second [env IMDB_REQUESTS_PER_SECOND].",
+)
+def scrape_command(
+    movie: str,
+    base_url: str | None,
+    metadata_only: bool,
+    max_reviews: int | None,
+    output: Path | None,
+    rate: float | None,
+) -> None:
+    """Scrape MOVIE (tt0033467, 0033467 or a title URL): metadata JSON on stdout, reviews to --output."""
+    try:
+        movie_id = parse_movie_id(movie)
+    except InvalidMovieId as error:
+        fail(str(error), EXIT_BAD_INPUT)
+    settings = get_settings()
+    browser = ImdbBrowser(
+        base_url or settings.imdb_base_url,
+        requests_per_second=rate or settings.imdb_requests_per_second,
+        storage_state=settings.imdb_storage_state,
+        timeout_s=settings.imdb_timeout_s,
+    )
+    try:
+        with browser:
+            shown = {
+                name: value
+                for name, value in browser.fetch_metadata(movie_id).to_dict().items()
+                if name in SHOWN_FIELDS
+            }
+            if not metadata_only:
+                scrape = browser.scrape_reviews(movie_id, max_reviews=max_reviews)
+                _scrape_to(scrape, output)
+                shown.update(reviews_scraped=scrape.scraped, complete=scrape.complete)
+    except ImdbError as error:
+        fail(str(error))
+    click.echo(json.dumps(shown, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    scrape_command()

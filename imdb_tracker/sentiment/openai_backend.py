@@ -1,0 +1,284 @@
+"""Aspect scoring with an OpenAI-compatible chat-completions API (OpenAI, Gemini, Ollama, vLLM…).
+
+Several reviews go into one request after a stable system prompt (so the provider's prompt cache
+applies); the answer follows a strict JSON schema and is validated per review. Transport errors
+(429, 5xx, timeouts) are retried with exponential backoff honouring ``Retry-After``; wrong answers
+(invalid JSON, schema violations, missing reviews) are re-asked for the affected reviews only, one
+review per request, a bounded number of times, after which those reviews are recorded as failed
+and the rest kept.
+
+With ``batch_api=True`` the requests go through the Batch API instead (half price, results within
+24 hours); each re-ask round is then another batch job.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import openai
+from openai import OpenAI
+
+from imdb_tracker.sentiment.batch_api import BatchJobError, run_batch_job
+from imdb_tracker.sentiment.models import (
+    BATCH_API_PRICE_FACTOR,
+    LIST_PRICES,
+    AspectScores,
+    Prices,
+    ProgressCallback,
+    ReviewInput,
+    ScoringRun,
+    SentimentResult,
+    Usage,
+)
+from imdb_tracker.sentiment.prompt import (
+    PROMPT_VERSION,
+    RESPONSE_FORMAT,
+    PackedReview,
+    chat_messages,
+    pack_requests,
+    parse_answer,
+)
+
+log = logging.getLogger(__name__)
+
+_RETRYABLE = (
+    openai.RateLimitError,
+    openai.InternalServerError,
+    openai.APITimeoutError,
+    openai.APIConnectionError,
+)
+_OUTPUT_TOKENS_PER_REVIEW = 40
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: transport retries with exponential backoff, and re-asks for wrong answers."""
+
+    max_transport_retries: int = 5
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    max_answer_retries: int = 2
+
+
+@dataclass(frozen=True)
+class _RequestOutcome:
+    packed: list[PackedReview]
+    answers: dict[int, AspectScores | str]
+    usage: Usage
+    final: bool
+    """True when the failure is not worth re-asking (transport gave up)."""
+
+
+class OpenAIBackend:
+    """Scores reviews with an OpenAI-compatible endpoint; see the module docstring."""
+
+    name = "openai"
+    prompt_version = PROMPT_VERSION
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        model: str = "gpt-4o-mini",
+        batch_size: int = 20,
+        max_request_tokens: int = 6000,
+        max_review_tokens: int = 300,
+        concurrency: int = 4,
+        batch_api: bool = False,
+        prices: Prices = LIST_PRICES,
+        retry: RetryPolicy | None = None,
+        timeout: float = 120.0,
+        temperature: float | None = 0.0,
+        batch_poll_interval: float = 30.0,
+        batch_max_wait: float = 24 * 3600.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if batch_size < 1 or concurrency < 1:
+            raise ValueError("batch_size and concurrency must be at least 1")
+        self.model = model
+        self.batch_size = batch_size
+        self.max_request_tokens = max_request_tokens
+        self.max_review_tokens = max_review_tokens
+        self.concurrency = concurrency
+        self.batch_api = batch_api
+        self.prices = prices.discounted(BATCH_API_PRICE_FACTOR) if batch_api else prices
+        self.retry = retry or RetryPolicy()
+        self.temperature = temperature
+        self.batch_poll_interval = batch_poll_interval
+        self.batch_max_wait = batch_max_wait
+        self._sleep = sleep
+        self._client = OpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"OpenAIBackend(model={self.model!r}, base_url={str(self._client.base_url)!r})"
+
+    def score(self, reviews: Sequence[ReviewInput], progress: ProgressCallback | None = None) -> ScoringRun:
+        """Score ``reviews``; one result per review, in input order."""
+        results: dict[int, SentimentResult] = {}
+        usage = Usage()
+        pending = list(enumerate(reviews))
+        for attempt in range(self.retry.max_answer_retries + 1):
+            if not pending:
+                break
+            last_round = attempt == self.retry.max_answer_retries
+            retry_next: list[tuple[int, ReviewInput]] = []
+            for outcome in self._run_round([review for _, review in pending], alone=attempt > 0):
+                usage += outcome.usage
+                finished = 0
+                for packed in outcome.packed:
+                    index = pending[packed.position][0]
+                    answer = outcome.answers[packed.number]
+                    if isinstance(answer, AspectScores):
+                        results[index] = SentimentResult(packed.review.review_id, answer)
+                    elif outcome.final or last_round:
+                        results[index] = SentimentResult(packed.review.review_id, None, answer)
+                    else:
+                        log.info("re-asking for review %s: %s", packed.review.review_id, answer)
+                        retry_next.append((index, packed.review))
+                        continue
+                    finished += 1
+                if progress and finished:
+                    progress(finished)
+            pending = retry_next
+        ordered = [results[index] for index in range(len(reviews))]
+        return ScoringRun(ordered, usage, usage.cost(self.prices))
+
+    def _run_round(self, reviews: list[ReviewInput], *, alone: bool) -> Iterable[_RequestOutcome]:
+        """One request per ``batch_size`` reviews, or per review when re-asking (so one review that
+        keeps breaking the answer cannot take its neighbours down with it)."""
+        requests = pack_requests(
+            reviews,
+            max_reviews=1 if alone else self.batch_size,
+            max_request_tokens=self.max_request_tokens,
+            max_review_tokens=self.max_review_tokens,
+        )
+        if self.batch_api:
+            return self._run_batch_job(requests)
+        return self._run_concurrently(requests)
+
+    def _run_concurrently(self, requests: list[list[PackedReview]]) -> Iterator[_RequestOutcome]:
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sentiment") as pool:
+            futures = [pool.submit(self._request, packed) for packed in requests]
+            for future in as_completed(futures):
+                yield future.result()
+
+    def _run_batch_job(self, requests: list[list[PackedReview]]) -> list[_RequestOutcome]:
+        bodies = [(f"request-{i}", self._body(packed)) for i, packed in enumerate(requests)]
+        try:
+            replies = run_batch_job(
+                self._client,
+                bodies,
+                poll_interval=self.batch_poll_interval,
+                max_wait=self.batch_max_wait,
+                sleep=self._sleep,
+            )
+        except (BatchJobError, openai.APIError) as exc:
+            return [_failed(packed, f"batch job failed: {exc}") for packed in requests]
+        outcomes = []
+        for (custom_id, _), packed in zip(bodies, requests, strict=True):
+            reply = replies[custom_id]
+            outcomes.append(
+                _failed(packed, reply) if isinstance(reply, str) else _from_completion(reply, packed)
+            )
+        return outcomes
+
+    def _body(self, packed: list[PackedReview]) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": chat_messages(packed),
+            "response_format": RESPONSE_FORMAT,
+            "max_completion_tokens": _OUTPUT_TOKENS_PER_REVIEW * len(packed) + 50,
+        }
+        if self.temperature is not None:
+            body["temperature"] = self.temperature
+        return body
+
+    def _request(self, packed: list[PackedReview]) -> _RequestOutcome:
+        body = self._body(packed)
+        for attempt in range(self.retry.max_transport_retries + 1):
+            try:
+                completion = self._client.chat.completions.create(**body)
+            except _RETRYABLE as exc:
+                if attempt == self.retry.max_transport_retries:
+                    return _failed(packed, f"gave up after {attempt + 1} attempts: {_describe(exc)}")
+                delay = self._delay(exc, attempt)
+                log.warning("%s; retrying in %.1f s", _describe(exc), delay)
+                self._sleep(delay)
+            except openai.APIStatusError as exc:
+                return _failed(packed, _describe(exc))
+            else:
+                return _from_completion(completion.model_dump(), packed)
+        raise AssertionError("unreachable")
+
+    def _delay(self, exc: Exception, attempt: int) -> float:
+        """``Retry-After`` when the server sent one, else exponential backoff with jitter."""
+        response = getattr(exc, "response", None)
+        hinted = retry_after_seconds(response.headers) if response is not None else None
+        if hinted is not None:
+            return min(hinted, self.retry.max_delay)
+        backoff = self.retry.base_delay * 2**attempt
+        return min(backoff * (0.5 + random.random() / 2), self.retry.max_delay)
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(float(millis) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code} from the API: {exc.message}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _failed(packed: list[PackedReview], reason: str) -> _RequestOutcome:
+    return _RequestOutcome(packed, {p.number: reason for p in packed}, Usage(), final=True)
+
+
+def _from_completion(completion: dict[str, Any], packed: list[PackedReview]) -> _RequestOutcome:
+    usage = _usage(completion.get("usage") or {})
+    choice = (completion.get("choices") or [{}])[0]
+    message = choice.get("message") or {}
+    if message.get("refusal"):
+        answers: dict[int, AspectScores | str] = dict.fromkeys(
+            (p.number for p in packed), f"model refused: {message['refusal']}"
+        )
+    elif choice.get("finish_reason") == "length":
+        answers = dict.fromkeys((p.number for p in packed), "answer cut off at the output token limit")
+    else:
+        answers = parse_answer(message.get("content"), packed)
+    return _RequestOutcome(packed, answers, usage, final=False)
+
+
+def _usage(raw: dict[str, Any]) -> Usage:
+    details = raw.get("prompt_tokens_details") or {}
+    return Usage(
+        requests=1,
+        input_tokens=int(raw.get("prompt_tokens") or 0),
+        cached_input_tokens=int(details.get("cached_tokens") or 0),
+        output_tokens=int(raw.get("completion_tokens") or 0),
+    )

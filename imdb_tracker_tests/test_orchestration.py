@@ -1,0 +1,349 @@
+"""The Dagster layer end to end: real assets on the replica, the real embedded PostgreSQL, the real
+`openai` client against the fake LLM server, sensors and schedules on a real instance."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from dagster import (
+    DagsterInstance,
+    build_schedule_context,
+    build_sensor_context,
+    materialize,
+)
+from sqlalchemy import Engine, func, select, text
+
+from imdb_tracker.db.schema import movie_snapshots, movies, review_sentiments, reviews
+from imdb_tracker.orchestration.assets import (
+    movie_metadata,
+    movie_reviews,
+)
+from imdb_tracker.orchestration.assets import (
+    review_sentiments as sentiments_asset,
+)
+from imdb_tracker.orchestration.automation import (
+    daily_reviews_schedule,
+    hourly_metadata_schedule,
+    new_movies_sensor,
+    new_reviews_sensor,
+)
+from imdb_tracker.orchestration.partitions import MOVIES_PARTITION
+from imdb_tracker.orchestration.resources import ImdbClient, SentimentAnalyser, TrackerDatabase
+from imdb_tracker_tests.fake_openai import FakeOpenAI, start_fake_openai
+from imdb_tracker_tests.replica.fixtures import TEST_RATE
+from imdb_tracker_tests.replica.server import Replica, start_replica
+
+SAMPLE = {"tt0029583": 429, "tt6208148": 2027}
+ALL_ASSETS = [movie_metadata, movie_reviews, sentiments_asset]
+
+
+@pytest.fixture(scope="module")
+def replica() -> Iterator[Replica]:
+    server = start_replica()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[FakeOpenAI]:
+    server = start_fake_openai()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def instance(database_urls) -> Iterator[DagsterInstance]:
+    with DagsterInstance.get() as inst:
+        yield inst
+
+
+def resources_for(replica: Replica, llm: FakeOpenAI) -> dict[str, object]:
+    return {
+        "database": TrackerDatabase(),
+        "imdb": ImdbClient(base_url=replica.base_url, requests_per_second=TEST_RATE, timeout_s=15.0),
+        "sentiment": SentimentAnalyser(
+            backend="openai", api_key="sk-test", base_url=llm.base_url, batch_size=20
+        ),
+    }
+
+
+def materialize_movie(instance, replica, llm, movie_id, assets=ALL_ASSETS, run_config=None):
+    result = materialize(
+        assets,
+        partition_key=movie_id,
+        instance=instance,
+        resources=resources_for(replica, llm),
+        run_config=run_config,
+        raise_on_error=False,
+    )
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return result
+
+
+def metadata_of(result, asset_name: str) -> dict[str, object]:
+    [materialization] = [m for m in result.asset_materializations_for_node(asset_name)]
+    return {key: value.value for key, value in materialization.metadata.items()}
+
+
+def count(engine: Engine, table, movie_id: str, *conditions) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.count()).select_from(table).where(table.c.movie_id == movie_id, *conditions)
+        ).scalar_one()
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(database_urls, engine, instance, replica, llm):
+    """Both sample movies through the three assets once (shared by the tests below)."""
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE movies, clients RESTART IDENTITY CASCADE"))
+    instance.add_dynamic_partitions(MOVIES_PARTITION, list(SAMPLE))
+    results = {movie_id: materialize_movie(instance, replica, llm, movie_id) for movie_id in SAMPLE}
+    return results
+
+
+def test_first_run_stores_every_sample_review_and_scores_it(pipeline_run, engine, llm) -> None:
+    for movie_id, expected in SAMPLE.items():
+        assert count(engine, reviews, movie_id) == expected
+        assert count(engine, review_sentiments, movie_id) == expected
+        assert count(engine, movie_snapshots, movie_id) >= 1
+        meta = metadata_of(pipeline_run[movie_id], "movie_reviews")
+        assert meta["new"] == expected and meta["complete"] is True and meta["announced"] == expected
+        scores = metadata_of(pipeline_run[movie_id], "review_sentiments")
+        assert scores["scored"] == expected and scores["failed"] == 0
+        assert scores["requests"] <= expected / 10  # several reviews per request
+        assert scores["cost_usd"] > 0
+    with engine.connect() as conn:
+        title = conn.execute(select(movies.c.title).where(movies.c.movie_id == "tt0029583")).scalar_one()
+    assert title == "Snow White and the Seven Dwarfs"
+    # The first movie's run sees the second movie's metadata missing (stale); the last run sees all fresh.
+    first_checks = {e.check_name: e.passed for e in pipeline_run["tt0029583"].get_asset_check_evaluations()}
+    last_checks = {e.check_name: e.passed for e in pipeline_run["tt6208148"].get_asset_check_evaluations()}
+    assert first_checks.pop("tracked_metadata_fresh") is False
+    assert all(first_checks.values()) and all(last_checks.values()), (first_checks, last_checks)
+    assert set(last_checks) == {
+        "tracked_metadata_fresh",
+        "reviews_unique_and_owned",
+        "ratings_in_range",
+        "review_count_matches_imdb",
+        "sentiment_values_valid",
+    }
+
+
+def test_second_run_adds_nothing_and_calls_no_model(pipeline_run, engine, instance, replica, llm) -> None:
+    calls_before = llm.requests
+    result = materialize_movie(instance, replica, llm, "tt0029583")
+    meta = metadata_of(result, "movie_reviews")
+    assert (meta["new"], meta["updated"], meta["unchanged"], meta["removed"]) == (0, 0, 429, 0)
+    assert metadata_of(result, "review_sentiments")["scored"] == 0
+    assert llm.requests == calls_before
+    assert count(engine, reviews, "tt0029583") == 429
+
+
+def test_edited_review_is_updated_and_rescored(pipeline_run, engine, instance, replica, llm) -> None:
+    review_id = replica.expected_reviews("tt0029583")[5].review_id
+    replica.edit_review(review_id, text="Edited: the songs are wonderful and the animation is gorgeous.")
+    seen_before = len(llm.reviews_seen)
+    result = materialize_movie(instance, replica, llm, "tt0029583")
+    assert metadata_of(result, "movie_reviews")["updated"] == 1
+    assert metadata_of(result, "review_sentiments")["scored"] == 1
+    assert llm.reviews_seen[seen_before:] == [review_id]
+    with engine.connect() as conn:
+        stored = conn.execute(select(reviews.c.text).where(reviews.c.review_id == review_id)).scalar_one()
+        scored_hash = conn.execute(
+            select(review_sentiments.c.content_hash).where(review_sentiments.c.review_id == review_id)
+        ).scalar_one()
+        review_hash = conn.execute(
+            select(reviews.c.content_hash).where(reviews.c.review_id == review_id)
+        ).scalar_one()
+    assert stored.startswith("Edited: the songs") and scored_hash == review_hash
+
+
+def test_deleted_review_is_marked_removed_only_after_a_complete_scrape(
+    pipeline_run, engine, instance, replica, llm
+):
+    review_id = replica.expected_reviews("tt0029583")[-1].review_id
+    replica.delete_review(review_id)
+    partial = materialize_movie(
+        instance,
+        replica,
+        llm,
+        "tt0029583",
+        assets=[movie_reviews],
+        run_config={"ops": {"movie_reviews": {"config": {"max_reviews": 100}}}},
+    )
+    assert metadata_of(partial, "movie_reviews")["complete"] is False
+    with engine.connect() as conn:
+        removed_at = conn.execute(
+            select(reviews.c.removed_at).where(reviews.c.review_id == review_id)
+        ).scalar_one()
+    assert removed_at is None
+
+    complete = materialize_movie(instance, replica, llm, "tt0029583", assets=[movie_reviews])
+    meta = metadata_of(complete, "movie_reviews")
+    assert meta["complete"] is True and meta["removed"] == 1
+    with engine.connect() as conn:
+        removed_at, text_kept = conn.execute(
+            select(reviews.c.removed_at, reviews.c.text).where(reviews.c.review_id == review_id)
+        ).one()
+    assert removed_at is not None and text_kept  # hidden, never deleted
+    assert count(engine, reviews, "tt0029583", reviews.c.removed_at.is_(None)) == 428
+
+
+def test_unknown_movie_fails_clearly_and_writes_nothing(
+    database_urls, engine, instance, replica, llm
+) -> None:
+    instance.add_dynamic_partitions(MOVIES_PARTITION, ["tt9999999"])
+    result = materialize(
+        [movie_metadata],
+        partition_key="tt9999999",
+        instance=instance,
+        resources=resources_for(replica, llm),
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "IMDb has no title tt9999999" in failure.step_failure_data.error.message
+    assert count(engine, movie_snapshots, "tt9999999") == 0
+    instance.delete_dynamic_partition(MOVIES_PARTITION, "tt9999999")
+
+
+# --- automation: schedules and sensors on the real instance -----------------------------------
+
+
+def test_hourly_schedule_requests_each_movie_once_per_tick(pipeline_run, instance) -> None:
+    tick = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    requests = list(
+        hourly_metadata_schedule(build_schedule_context(instance=instance, scheduled_execution_time=tick))
+    )
+    assert sorted(r.partition_key for r in requests) == sorted(
+        instance.get_dynamic_partitions(MOVIES_PARTITION)
+    )
+    again = list(
+        hourly_metadata_schedule(build_schedule_context(instance=instance, scheduled_execution_time=tick))
+    )
+    assert [r.run_key for r in again] == [r.run_key for r in requests]  # same tick, same keys: deduplicated
+    assert len({r.run_key for r in requests}) == len(requests)
+    daily = list(
+        daily_reviews_schedule(build_schedule_context(instance=instance, scheduled_execution_time=tick))
+    )
+    assert {r.partition_key for r in daily} == {r.partition_key for r in requests}
+
+
+def test_new_reviews_sensor_requests_a_scrape_once_per_announcement(pipeline_run, engine, instance) -> None:
+    def tick(cursor=None):
+        with build_sensor_context(
+            instance=instance, cursor=cursor, resources={"database": TrackerDatabase()}
+        ) as ctx:
+            return new_reviews_sensor(ctx)
+
+    first = tick()
+    # tt6208148 is fully stored (tt0029583 may lag by the review deleted in an earlier test).
+    assert "tt6208148" not in {r.partition_key for r in first.run_requests}
+    with engine.begin() as conn:
+        conn.execute(
+            movie_snapshots.insert().values(
+                movie_id="tt6208148", taken_at=datetime.now(UTC), review_count=2030
+            )
+        )
+    second = tick(first.cursor)
+    assert [(r.partition_key, r.run_key) for r in second.run_requests] == [("tt6208148", "tt6208148:2030")]
+    third = tick(second.cursor)
+    assert third.run_requests == []  # repeated tick: no duplicate
+    with engine.begin() as conn:
+        conn.execute(movie_snapshots.delete().where(movie_snapshots.c.review_count == 2030))
+
+
+def test_new_movies_sensor_requests_metadata_for_added_movies_once(pipeline_run, instance) -> None:
+    first = new_movies_sensor(build_sensor_context(instance=instance))
+    assert {r.partition_key for r in first.run_requests} == set(
+        instance.get_dynamic_partitions(MOVIES_PARTITION)
+    )
+    instance.add_dynamic_partitions(MOVIES_PARTITION, ["tt0033467"])
+    try:
+        second = new_movies_sensor(build_sensor_context(instance=instance, cursor=first.cursor))
+        assert [r.partition_key for r in second.run_requests] == ["tt0033467"]
+        third = new_movies_sensor(build_sensor_context(instance=instance, cursor=second.cursor))
+        assert third.run_requests == []
+    finally:
+        instance.delete_dynamic_partition(MOVIES_PARTITION, "tt0033467")
+
+
+def test_sentiments_follow_new_reviews_through_eager_automation(pipeline_run, instance, replica, llm) -> None:
+    from dagster import AssetSelection, evaluate_automation_conditions
+
+    from imdb_tracker.definitions import defs
+
+    selection = AssetSelection.assets(sentiments_asset)
+    baseline = evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection)
+    materialize_movie(instance, replica, llm, "tt0029583", assets=[movie_reviews])
+    after = evaluate_automation_conditions(
+        defs=defs, instance=instance, asset_selection=selection, cursor=baseline.cursor
+    )
+    assert after.get_requested_partitions(sentiments_asset.key) == {"tt0029583"}
+    settled = evaluate_automation_conditions(
+        defs=defs, instance=instance, asset_selection=selection, cursor=after.cursor
+    )
+    assert settled.total_requested == 0
+
+
+# --- data quality ---------------------------------------------------------------------------------
+
+
+def test_quality_checks_fail_on_planted_bad_rows(pipeline_run, engine) -> None:
+    from imdb_tracker.db import quality
+
+    with engine.connect() as conn:
+        assert quality.ratings_in_range(conn, "tt6208148").passed
+        assert quality.sentiments_valid(conn, "tt6208148").passed
+        assert quality.reviews_unique_and_owned(conn, "tt6208148").passed
+        assert quality.review_count_matches(conn, "tt6208148", 2027).passed
+        assert not quality.review_count_matches(conn, "tt6208148", 2100).passed
+        stale = quality.stale_metadata(
+            conn, ["tt6208148"], datetime.now(UTC) + timedelta(hours=3), timedelta(hours=2)
+        )
+        assert not stale.passed and stale.details["examples"] == "tt6208148"
+    # Plant rows the schema would refuse: drop its constraints inside a transaction we roll back.
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        conn.execute(
+            text("ALTER TABLE reviews DROP CONSTRAINT rating_range, DROP CONSTRAINT review_id_format")
+        )
+        conn.execute(text("ALTER TABLE review_sentiments DROP CONSTRAINT acting_range"))
+        conn.execute(
+            text(
+                "UPDATE reviews SET rating = 11 WHERE review_id = (SELECT min(review_id) FROM reviews WHERE movie_id = 'tt6208148')"
+            )
+        )
+        conn.execute(
+            text(
+                "UPDATE review_sentiments SET acting = 5 WHERE review_id = (SELECT min(review_id) FROM review_sentiments WHERE movie_id = 'tt6208148')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO reviews (review_id, movie_id, author, text, submitted_at, content_hash) "
+                "VALUES ('bogus', 'tt6208148', 'x', 'x', '2025-01-01', 'x')"
+            )
+        )
+        assert not quality.ratings_in_range(conn, "tt6208148").passed
+        assert quality.sentiments_valid(conn, "tt6208148").details["invalid_rows"] == 1
+        assert quality.reviews_unique_and_owned(conn, "tt6208148").details["malformed_ids"] == 1
+        transaction.rollback()
+
+
+def test_scrape_runs_are_tagged_for_the_run_queue() -> None:
+    import yaml
+
+    from imdb_tracker.orchestration.automation import scrape_metadata_job, scrape_reviews_job
+    from imdb_tracker.orchestration.tags import PARTITION_TAG, SCRAPE_TAG
+    from imdb_tracker_tests.conftest import REPO
+
+    limits = yaml.safe_load((REPO / "dagster.yaml").read_text())["run_queue"]["tag_concurrency_limits"]
+    assert {"key": SCRAPE_TAG, "limit": 5} in limits
+    assert {"key": PARTITION_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
+    assert SCRAPE_TAG in scrape_metadata_job.tags and SCRAPE_TAG in scrape_reviews_job.tags
+    assert json.dumps(limits)
