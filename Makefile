@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install chromium demo test lint up superset clean
+.PHONY: install chromium compose-tools demo test lint up superset clean
 
 install: $(STAMP) ## Create .venv and install the package with its dev extras (fast when nothing changed).
 
@@ -19,10 +19,14 @@ chromium: ## Debian's Chromium for Playwright (Playwright cannot download its ow
 	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || \
 	  ($(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null)
 
+compose-tools: ## Debian's docker-compose, only to validate docker-compose.yml (no Docker engine needed).
+	@command -v docker-compose >/dev/null || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null)
+
 demo: install chromium ## Embedded PostgreSQL + the two sample movies through the real pipeline, offline.
 	$(BIN)/python scripts/demo.py
 
-test: install chromium ## The whole test suite (real PostgreSQL, Chromium, Dagster, S3 API, Superset).
+test: install chromium compose-tools ## The whole test suite (real PostgreSQL, Chromium, Dagster, S3 API, Superset).
 	$(BIN)/pytest
 
 lint: install

@@ -20,7 +20,15 @@ from imdb_tracker.orchestration.automation import (
     scrape_reviews_job,
     sentiments_follow_reviews,
 )
+from imdb_tracker.orchestration.backup_assets import (
+    backup_resources,
+    database_backup,
+    database_backup_job,
+    hourly_database_backup_schedule,
+    movie_backup,
+)
 from imdb_tracker.orchestration.resources import ImdbClient, SentimentAnalyser, TrackerDatabase
+from imdb_tracker.settings import get_settings
 
 
 def env(name: str) -> EnvVar | None:
@@ -29,9 +37,9 @@ def env(name: str) -> EnvVar | None:
 
 
 defs = Definitions(
-    assets=[movie_metadata, movie_reviews, review_sentiments],
-    jobs=[scrape_metadata_job, scrape_reviews_job],
-    schedules=[hourly_metadata_schedule, daily_reviews_schedule],
+    assets=[movie_metadata, movie_reviews, review_sentiments, database_backup, movie_backup],
+    jobs=[scrape_metadata_job, scrape_reviews_job, database_backup_job],
+    schedules=[hourly_metadata_schedule, daily_reviews_schedule, hourly_database_backup_schedule],
     sensors=[new_movies_sensor, new_reviews_sensor, sentiments_follow_reviews],
     resources={
         "database": TrackerDatabase(database_url=env("DATABASE_URL")),
@@ -42,5 +50,6 @@ defs = Definitions(
             base_url=env("OPENAI_BASE_URL"),
             model=env("OPENAI_MODEL"),
         ),
+        **backup_resources(get_settings()),
     },
 )

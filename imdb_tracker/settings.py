@@ -19,7 +19,9 @@ IMDB_DEFAULT_BASE_URL = "https://www.imdb.com"
 class Settings(BaseSettings):
     """Settings of every component; field ``foo_bar`` is read from env ``FOO_BAR``."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     # Local state: embedded database, Dagster home, backups.
     home: Path = Field(Path(".imdb_tracker"), validation_alias=AliasChoices("IMDB_TRACKER_HOME"))

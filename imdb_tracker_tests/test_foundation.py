@@ -202,3 +202,20 @@ def test_dagster_definitions_validate(database_urls: DatabaseUrls) -> None:
         cwd=REPO,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_movies_add_by_title_resolves_through_imdb_search(clean_db, database_urls, imdb_replica) -> None:
+    env = {"IMDB_BASE_URL": imdb_replica.base_url, "IMDB_REQUESTS_PER_SECOND": "50"}
+    exact = run_cli("movies", "add", "Snow White and the Seven Dwarfs", env=env)
+    assert exact.returncode == 0, exact.stderr
+    assert "added: tt0029583 (Snow White and the Seven Dwarfs)" in exact.stdout
+
+    ambiguous = run_cli("movies", "add", "snow", env=env)
+    assert ambiguous.returncode == 2
+    assert "tt0029583" in ambiguous.stderr and "tt6208148" in ambiguous.stderr
+    assert ambiguous.stderr.strip().splitlines()[-1].startswith("error: 'snow' is ambiguous")
+
+    unknown = run_cli("movies", "add", "abc", env=env)
+    assert unknown.returncode == 2 and unknown.stderr.strip() == "error: no IMDb movie matches 'abc'"
+    assert "tt6208148" not in _partition_keys()
+    run_cli("movies", "remove", "tt0029583", "--purge")

@@ -315,12 +315,14 @@ def test_quality_checks_fail_on_planted_bad_rows(pipeline_run, engine) -> None:
         conn.execute(text("ALTER TABLE review_sentiments DROP CONSTRAINT acting_range"))
         conn.execute(
             text(
-                "UPDATE reviews SET rating = 11 WHERE review_id = (SELECT min(review_id) FROM reviews WHERE movie_id = 'tt6208148')"
+                "UPDATE reviews SET rating = 11 "
+                "WHERE review_id = (SELECT min(review_id) FROM reviews WHERE movie_id = 'tt6208148')"
             )
         )
         conn.execute(
             text(
-                "UPDATE review_sentiments SET acting = 5 WHERE review_id = (SELECT min(review_id) FROM review_sentiments WHERE movie_id = 'tt6208148')"
+                "UPDATE review_sentiments SET acting = 5 WHERE review_id = "
+                "(SELECT min(review_id) FROM review_sentiments WHERE movie_id = 'tt6208148')"
             )
         )
         conn.execute(

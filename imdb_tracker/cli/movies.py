@@ -29,10 +29,12 @@ def resolve_movie_ref(runtime: Runtime, ref: str) -> tuple[str, str | None]:
             return parse_movie_id(ref), None
         except InvalidMovieId as exc:
             fail(str(exc), EXIT_BAD_INPUT)
-    from imdb_tracker.imdb.search import best_movie_match, search_titles_with_settings
+    from imdb_tracker.imdb.factory import browser_from_settings
+    from imdb_tracker.imdb.search import best_movie_match
 
     try:
-        suggestions = search_titles_with_settings(runtime.settings, ref)
+        with browser_from_settings(runtime.settings) as browser:
+            suggestions = browser.search_titles(ref)
     except ImdbError as exc:
         fail(f"could not search IMDb for {ref!r}: {exc}")
     match = best_movie_match(ref, suggestions)

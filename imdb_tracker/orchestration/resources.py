@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine
 
 from imdb_tracker.db.server import DatabaseUrls, resolve_database_urls
 from imdb_tracker.imdb.browser import ImdbBrowser
+from imdb_tracker.imdb.factory import browser_from_settings
 from imdb_tracker.sentiment.factory import backend_from_settings
 from imdb_tracker.sentiment.models import SentimentBackend
 from imdb_tracker.settings import Settings, get_settings
@@ -62,13 +63,13 @@ class ImdbClient(ConfigurableResource):
     @contextmanager
     def open(self) -> Iterator[ImdbBrowser]:
         """A started :class:`ImdbBrowser`, closed when the block ends."""
-        settings = get_settings()
-        browser = ImdbBrowser(
-            self.base_url or settings.imdb_base_url,
-            suggestion_url=self.suggestion_url or settings.imdb_suggestion_url,
-            requests_per_second=self.requests_per_second or settings.imdb_requests_per_second,
-            storage_state=self.storage_state or settings.imdb_storage_state,
-            timeout_s=self.timeout_s or settings.imdb_timeout_s,
+        browser = browser_from_settings(
+            get_settings(),
+            base_url=self.base_url,
+            suggestion_url=self.suggestion_url,
+            requests_per_second=self.requests_per_second,
+            storage_state=self.storage_state,
+            timeout_s=self.timeout_s,
         )
         with browser:
             yield browser
