@@ -91,7 +91,7 @@ def new_reviews_sensor(context: SensorEvaluationContext, database: TrackerDataba
     for movie_id, announced, stored in behind:
         if requested.get(movie_id) == announced:
             continue
-        context.log.info(f"{movie_id}: IMDb announces {announced} reviews, {stored} stored")
+        context.log.debug(f"{movie_id}: IMDb announces {announced} reviews, {stored} stored")
         run_requests.append(RunRequest(run_key=f"{movie_id}:{announced}", partition_key=movie_id))
         requested[movie_id] = announced
     return SensorResult(run_requests=run_requests, cursor=json.dumps(requested, sort_keys=True))
