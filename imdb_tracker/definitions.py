@@ -27,6 +27,11 @@ from imdb_tracker.orchestration.backup_assets import (
     hourly_database_backup_schedule,
     movie_backup,
 )
+from imdb_tracker.orchestration.reporting_assets import (
+    refresh_reporting_job,
+    reporting_refresh_schedule,
+    reporting_views,
+)
 from imdb_tracker.orchestration.resources import ImdbClient, SentimentAnalyser, TrackerDatabase
 from imdb_tracker.settings import get_settings
 
@@ -37,9 +42,14 @@ def env(name: str) -> EnvVar | None:
 
 
 defs = Definitions(
-    assets=[movie_metadata, movie_reviews, review_sentiments, database_backup, movie_backup],
-    jobs=[scrape_metadata_job, scrape_reviews_job, database_backup_job],
-    schedules=[hourly_metadata_schedule, daily_reviews_schedule, hourly_database_backup_schedule],
+    assets=[movie_metadata, movie_reviews, review_sentiments, reporting_views, database_backup, movie_backup],
+    jobs=[scrape_metadata_job, scrape_reviews_job, refresh_reporting_job, database_backup_job],
+    schedules=[
+        hourly_metadata_schedule,
+        daily_reviews_schedule,
+        reporting_refresh_schedule,
+        hourly_database_backup_schedule,
+    ],
     sensors=[new_movies_sensor, new_reviews_sensor, sentiments_follow_reviews],
     resources={
         "database": TrackerDatabase(database_url=env("DATABASE_URL")),

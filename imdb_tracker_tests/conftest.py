@@ -64,3 +64,13 @@ def clean_db(engine: Engine) -> Engine:
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     return engine
+
+
+@pytest.fixture
+def no_tracked_movies(database_urls: DatabaseUrls) -> None:
+    """The shared Dagster instance with no ``movies`` partition."""
+    from dagster import DagsterInstance
+
+    with DagsterInstance.get() as instance:
+        for movie_id in instance.get_dynamic_partitions("movies"):
+            instance.delete_dynamic_partition("movies", movie_id)

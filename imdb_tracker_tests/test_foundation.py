@@ -117,7 +117,7 @@ def _partition_keys() -> set[str]:
         return set(instance.get_dynamic_partitions("movies"))
 
 
-def test_movies_add_list_remove_through_the_cli(clean_db, database_urls: DatabaseUrls) -> None:
+def test_movies_add_list_remove_through_the_cli(clean_db, no_tracked_movies) -> None:
     added = run_cli(
         "movies",
         "add",
@@ -204,7 +204,7 @@ def test_dagster_definitions_validate(database_urls: DatabaseUrls) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_movies_add_by_title_resolves_through_imdb_search(clean_db, database_urls, imdb_replica) -> None:
+def test_movies_add_by_title_resolves_through_imdb_search(clean_db, no_tracked_movies, imdb_replica) -> None:
     env = {"IMDB_BASE_URL": imdb_replica.base_url, "IMDB_REQUESTS_PER_SECOND": "50"}
     exact = run_cli("movies", "add", "Snow White and the Seven Dwarfs", env=env)
     assert exact.returncode == 0, exact.stderr

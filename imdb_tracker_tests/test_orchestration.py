@@ -349,3 +349,28 @@ def test_scrape_runs_are_tagged_for_the_run_queue() -> None:
     assert {"key": PARTITION_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
     assert SCRAPE_TAG in scrape_metadata_job.tags and SCRAPE_TAG in scrape_reviews_job.tags
     assert json.dumps(limits)
+
+
+def test_run_command_materializes_tracked_movies_with_the_definitions_resources(
+    pipeline_run, engine, instance, replica
+) -> None:
+    from imdb_tracker_tests.test_foundation import run_cli
+
+    env = {
+        "IMDB_BASE_URL": replica.base_url,
+        "IMDB_REQUESTS_PER_SECOND": "50",
+        "SENTIMENT_BACKEND": "offline",
+    }
+    assert run_cli("run", "tt12", env=env).returncode == 2
+    untracked = run_cli("run", "tt0111161", env=env)
+    assert untracked.returncode == 2 and "not tracked: tt0111161" in untracked.stderr
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM review_sentiments WHERE movie_id = 'tt0029583'"))
+    result = run_cli("run", "tt0029583", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "tt0029583: done" in result.stdout
+    with engine.connect() as conn:
+        backends = conn.execute(
+            text("SELECT backend, count(*) FROM review_sentiments WHERE movie_id = 'tt0029583' GROUP BY 1")
+        ).all()
+    assert backends == [("offline", count(engine, reviews, "tt0029583", reviews.c.removed_at.is_(None)))]

@@ -17,21 +17,24 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the replica lives in the (unshipped) test package
 
-from dagster import DagsterInstance, materialize  # noqa: E402
+from dagster import DagsterInstance  # noqa: E402
 from sqlalchemy import create_engine, select  # noqa: E402
 
 from imdb_tracker.db.movies import describe_movies  # noqa: E402
 from imdb_tracker.db.schema import movie_snapshots  # noqa: E402
 from imdb_tracker.db.sentiments import aspect_averages  # noqa: E402
 from imdb_tracker.instance import prepare  # noqa: E402
-from imdb_tracker.orchestration.assets import movie_metadata, movie_reviews, review_sentiments  # noqa: E402
 from imdb_tracker.orchestration.resources import ImdbClient, SentimentAnalyser, TrackerDatabase  # noqa: E402
+from imdb_tracker.orchestration.runner import (  # noqa: E402
+    failure_reason,
+    materialize_movies,
+    refresh_dashboards,
+)
 from imdb_tracker.registry import MovieRegistry  # noqa: E402
 from imdb_tracker.settings import get_settings  # noqa: E402
 from imdb_tracker_tests.replica.server import start_replica  # noqa: E402
 
 SAMPLE_MOVIES = ("tt0029583", "tt6208148")
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def say(message: str) -> None:
@@ -100,24 +103,17 @@ def main() -> int:
         "imdb": ImdbClient(base_url=replica.base_url, requests_per_second=20.0),
         "sentiment": SentimentAnalyser(backend="offline"),
     }
+    say("Materializing movie_metadata, movie_reviews, review_sentiments through Dagster ...")
     try:
-        for movie_id in SAMPLE_MOVIES:
-            say(f"Materializing movie_metadata, movie_reviews, review_sentiments for {movie_id} ...")
-            result = materialize(
-                [movie_metadata, movie_reviews, review_sentiments],
-                partition_key=movie_id,
-                instance=instance,
-                resources=resources,
-                run_config=QUIET,
-                tags={"imdb-tracker/mode": "offline-sample"},
-                raise_on_error=False,
-            )
+        runs = materialize_movies(
+            instance, list(SAMPLE_MOVIES), resources, tags={"imdb-tracker/mode": "offline-sample"}
+        )
+        for movie_id, result in runs:
             if not result.success:
-                failures = [event.message for event in result.all_events if event.is_failure] or [
-                    "see the UI"
-                ]
-                say(f"error: the run for {movie_id} failed: {failures[-1]}")
+                say(f"error: the run for {movie_id} failed: {failure_reason(result)}")
                 return 1
+            say(f"  {movie_id}: done (run {result.run_id[:8]})")
+        refresh_dashboards(instance, resources)
     finally:
         replica.stop()
     say("\n" + summary_table(engine, SAMPLE_MOVIES))

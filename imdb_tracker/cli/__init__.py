@@ -9,9 +9,12 @@ import click
 from imdb_tracker import __version__
 from imdb_tracker.cli.admin import db_group, settings_group
 from imdb_tracker.cli.backup import backup_group
+from imdb_tracker.cli.clients import clients_group
 from imdb_tracker.cli.common import make_runtime
 from imdb_tracker.cli.movies import movies_group
+from imdb_tracker.cli.run import run_command
 from imdb_tracker.cli.sentiment import sentiment_group
+from imdb_tracker.cli.superset import superset_group
 from imdb_tracker.cli.ui import ui_command
 
 
@@ -27,5 +30,15 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = make_runtime()
 
 
-for command in (settings_group, db_group, movies_group, sentiment_group, backup_group, ui_command):
+for command in (
+    settings_group,
+    db_group,
+    movies_group,
+    run_command,
+    sentiment_group,
+    backup_group,
+    clients_group,
+    superset_group,
+    ui_command,
+):
     main.add_command(command)

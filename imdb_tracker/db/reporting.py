@@ -17,11 +17,17 @@ REPORTING_VIEWS: tuple[str, ...] = (
     "v_rating_history",
     "v_aspect_scores",
     "v_aspect_histogram",
-    "v_reviews_daily",
+    "v_reviews_weekly",
+    "v_reviews_monthly",
 )
 """The views a read-only reader may SELECT (and the only objects it may read)."""
 
-MATERIALIZED_VIEWS: tuple[str, ...] = ("mv_review_daily", "mv_aspect_histogram", "mv_movie_review_stats")
+MATERIALIZED_VIEWS: tuple[str, ...] = (
+    "mv_review_weekly",
+    "mv_review_monthly",
+    "mv_aspect_histogram",
+    "mv_movie_review_stats",
+)
 """Pre-aggregated reviews and sentiments behind the views; see :func:`refresh_reporting`."""
 
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
