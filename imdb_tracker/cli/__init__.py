@@ -13,6 +13,7 @@ from imdb_tracker.cli.clients import clients_group
 from imdb_tracker.cli.common import make_runtime
 from imdb_tracker.cli.movies import movies_group
 from imdb_tracker.cli.run import run_command
+from imdb_tracker.cli.scrape import scrape_command
 from imdb_tracker.cli.sentiment import sentiment_group
 from imdb_tracker.cli.superset import superset_group
 from imdb_tracker.cli.ui import ui_command
@@ -35,6 +36,7 @@ for command in (
     db_group,
     movies_group,
     run_command,
+    scrape_command,
     sentiment_group,
     backup_group,
     clients_group,

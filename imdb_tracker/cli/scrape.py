@@ -12,8 +12,9 @@ from typing import TextIO
 import click
 
 from imdb_tracker.cli.common import EXIT_BAD_INPUT, fail
-from imdb_tracker.imdb import ImdbBrowser, ReviewScrape
+from imdb_tracker.imdb import ReviewScrape
 from imdb_tracker.imdb.errors import ImdbError, InvalidMovieId
+from imdb_tracker.imdb.factory import browser_from_settings
 from imdb_tracker.imdb.ids import parse_movie_id
 from imdb_tracker.settings import get_settings
 
@@ -112,13 +113,7 @@ def scrape_command(
         movie_id = parse_movie_id(movie)
     except InvalidMovieId as error:
         fail(str(error), EXIT_BAD_INPUT)
-    settings = get_settings()
-    browser = ImdbBrowser(
-        base_url or settings.imdb_base_url,
-        requests_per_second=rate or settings.imdb_requests_per_second,
-        storage_state=settings.imdb_storage_state,
-        timeout_s=settings.imdb_timeout_s,
-    )
+    browser = browser_from_settings(get_settings(), base_url=base_url, requests_per_second=rate)
     try:
         with browser:
             shown = {
@@ -133,7 +128,3 @@ def scrape_command(
     except ImdbError as error:
         fail(str(error))
     click.echo(json.dumps(shown, ensure_ascii=False))
-
-
-if __name__ == "__main__":
-    scrape_command()

@@ -56,3 +56,7 @@ class ScrapeTimeout(ImdbError):
 
 class ServerError(ImdbError):
     """IMDb kept answering 5xx after every retry."""
+
+
+class ImdbUnreachable(ImdbError):
+    """IMDb (or the configured base URL) could not be reached at all after every retry."""

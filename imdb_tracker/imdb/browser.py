@@ -1,0 +1,109 @@
+"""The IMDb client: metadata, reviews and title search through one real Chromium."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit
+
+from imdb_tracker.imdb.errors import LayoutChanged
+from imdb_tracker.imdb.ids import parse_movie_id
+from imdb_tracker.imdb.models import MovieMetadata, TitleSuggestion
+from imdb_tracker.imdb.parsing import parse_title_json_ld, parse_title_next_data
+from imdb_tracker.imdb.ratelimit import Backoff
+from imdb_tracker.imdb.reviews import ReviewScrape
+from imdb_tracker.imdb.search import parse_suggestions, suggestion_url
+from imdb_tracker.imdb.session import BrowserSession
+
+PROD_BASE_URL = "https://www.imdb.com"
+PROD_SUGGESTION_URL = "https://v3.sg.media-imdb.com"
+_PROD_HOSTS = {"www.imdb.com", "imdb.com"}
+
+
+def default_suggestion_url(base_url: str) -> str:
+    """IMDb's suggestion host for the real site; the base URL itself for anything else (a replica)."""
+    return PROD_SUGGESTION_URL if urlsplit(base_url).hostname in _PROD_HOSTS else base_url.rstrip("/")
+
+
+class ImdbBrowser:
+    """Client for IMDb (or a replica at ``base_url``); use as a context manager, one Chromium per ``with``.
+
+    ``requests_per_second`` caps every request the client issues (page loads, GraphQL pages,
+    suggestion look-ups); 429/5xx/timeouts are retried ``max_retries`` times with exponential
+    back-off from ``retry_base_delay_s`` (honouring ``Retry-After`` up to ``max_retry_delay_s``).
+    ``storage_state`` is a Playwright storage-state file of a signed-in session.
+    """
+
+    def __init__(
+        self,
+        base_url: str = PROD_BASE_URL,
+        *,
+        suggestion_url: str | None = None,
+        requests_per_second: float = 2.0,
+        storage_state: str | Path | None = None,
+        timeout_s: float = 30.0,
+        max_retries: int = 5,
+        headless: bool = True,
+        retry_base_delay_s: float = 1.0,
+        max_retry_delay_s: float = 60.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.suggestion_url = (suggestion_url or default_suggestion_url(self.base_url)).rstrip("/")
+        self._session = BrowserSession(
+            requests_per_second=requests_per_second,
+            storage_state=storage_state,
+            timeout_s=timeout_s,
+            max_retries=max_retries,
+            headless=headless,
+            backoff=Backoff(retry_base_delay_s, max_retry_delay_s),
+        )
+
+    def __enter__(self) -> ImdbBrowser:
+        self._session.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._session.close()
+
+    def title_url(self, movie_id: str) -> str:
+        """URL of the title page."""
+        return f"{self.base_url}/title/{movie_id}/"
+
+    def reviews_url(self, movie_id: str) -> str:
+        """URL of the reviews page, newest first."""
+        return f"{self.base_url}/title/{movie_id}/reviews/?sort=submission_date&dir=desc"
+
+    def fetch_metadata(self, movie_id: str) -> MovieMetadata:
+        """Metadata of a title from its page's ``__NEXT_DATA__`` (JSON-LD when that is absent)."""
+        movie_id = parse_movie_id(movie_id)
+        url = self.title_url(movie_id)
+        page = self._session.new_page()  # a tab per title: Playwright frees request objects with the tab
+        try:
+            document = self._session.open_document(page, url, movie_id=movie_id)
+        finally:
+            self._session.close_page(page)
+        if document.next_data is not None:
+            return parse_title_next_data(document.next_data, movie_id, url)
+        if document.json_ld:
+            return parse_title_json_ld(document.json_ld, movie_id, url)
+        raise LayoutChanged("script#__NEXT_DATA__", url)
+
+    def scrape_reviews(self, movie_id: str, *, max_reviews: int | None = None) -> ReviewScrape:
+        """All reviews of a title, newest first, as an iterable of pages (see :class:`ReviewScrape`)."""
+        movie_id = parse_movie_id(movie_id)
+        return ReviewScrape(self._session, movie_id, self.reviews_url(movie_id), max_reviews)
+
+    def search_titles(self, query: str) -> list[TitleSuggestion]:
+        """Titles IMDb suggests for ``query`` (``tt`` ids only, in IMDb's order)."""
+        if not query.strip():
+            return []
+        url = suggestion_url(self.suggestion_url, query)
+        text = self._session.get_text(url)
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            raise LayoutChanged("suggestion answer (not JSON)", url) from None
+        return parse_suggestions(payload, url)

@@ -1,0 +1,52 @@
+"""Run the replica standalone: ``python -m imdb_tracker_tests.replica --port 8765``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from imdb_tracker_tests.replica.server import Replica
+
+
+def _synthetic(spec: str) -> tuple[str, int]:
+    movie_id, _, count = spec.partition(":")
+    if not movie_id.startswith("tt") or not count.isdigit():
+        raise argparse.ArgumentTypeError(f"expected ttNNNNNNN:COUNT, got {spec!r}")
+    return movie_id, int(count)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse options and serve until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m imdb_tracker_tests.replica", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--waf", action="store_true", help="answer first visits with a WAF challenge")
+    parser.add_argument("--sign-in-wall", action="store_true", help="require a signed-in session for reviews")
+    parser.add_argument(
+        "--synthetic",
+        type=_synthetic,
+        action="append",
+        default=[],
+        metavar="ttNNNNNNN:COUNT",
+        help="add a replica-only movie with COUNT reviews (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    replica = Replica(
+        host=args.host,
+        port=args.port,
+        waf=args.waf,
+        sign_in_wall=args.sign_in_wall,
+        synthetic=dict(args.synthetic),
+    )
+    print(f"IMDb replica serving {', '.join(sorted(replica.movies))} at {replica.base_url}", flush=True)
+    try:
+        replica.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        replica.stop()
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

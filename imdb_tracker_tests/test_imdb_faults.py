@@ -1,0 +1,120 @@
+"""The IMDb client under hostile conditions: WAF challenges, 429/5xx, timeouts, stale hashes, truncation."""
+
+from __future__ import annotations
+
+import pytest
+
+from imdb_tracker.imdb.errors import RateLimited, ServerError
+from imdb_tracker.imdb.models import Review
+from imdb_tracker_tests.replica import Fault, Replica
+from imdb_tracker_tests.replica.fixtures import replica_browser
+
+MOVIE = "tt0029583"  # 429 reviews: page 1, the "25 more" click, then 8 requests of 50
+
+
+def _all(scrape) -> list[Review]:
+    return [review for page in scrape for review in page]
+
+
+def test_waf_challenge_is_passed_and_renewed_mid_scrape(fresh_imdb_replica: Replica) -> None:
+    replica = fresh_imdb_replica
+    replica.waf = True
+    expected = replica.expected_reviews(MOVIE)
+    with replica_browser(replica) as browser:
+        assert browser.fetch_metadata(MOVIE).review_count == 429
+        assert (replica.requests["challenge"], replica.requests["verify"]) == (1, 1)
+        scrape = browser.scrape_reviews(MOVIE)
+        pages = iter(scrape)
+        got = next(pages) + next(pages) + next(pages)  # page 1, the click's page, one GraphQL page
+        replica.expire_waf_tokens()  # the next GraphQL call meets a 202 challenge
+        got += [review for page in pages for review in page]
+    assert got == expected and scrape.complete
+    # reviews page: first load, then (token expired) the challenged load and the reload after it
+    assert replica.requests["verify"] == 2 and replica.requests["reviews"] == 3
+
+
+def test_rate_limits_server_errors_and_failing_page_loads_still_yield_everything(
+    fresh_imdb_replica: Replica,
+) -> None:
+    replica = fresh_imdb_replica
+    replica.faults = [
+        Fault(route="graphql", every=3, status=429, retry_after=0.1),
+        Fault(route="graphql", every=4, status=503),
+        Fault(route="reviews", every=1, status=503, times=1),
+        Fault(route="title", every=1, status=502, times=2),
+    ]
+    expected = replica.expected_reviews(MOVIE)
+    with replica_browser(replica) as browser:
+        assert browser.fetch_metadata(MOVIE).title == "Snow White and the Seven Dwarfs"
+        scrape = browser.scrape_reviews(MOVIE)
+        assert _all(scrape) == expected and scrape.complete
+    assert replica.requests["title"] == 3 and replica.requests["reviews"] == 2
+    assert replica.requests["graphql"] > 9  # 9 without faults; the failed ones were retried
+    assert all(fault.struck > 0 for fault in replica.faults)
+
+
+def test_slow_answers_time_out_and_are_retried(fresh_imdb_replica: Replica) -> None:
+    replica = fresh_imdb_replica
+    replica.faults = [Fault(route="graphql", every=5, status=None, delay_s=1.6)]
+    with replica_browser(replica, timeout_s=1.0) as browser:
+        scrape = browser.scrape_reviews(MOVIE)
+        assert _all(scrape) == replica.expected_reviews(MOVIE) and scrape.complete
+    assert replica.faults[0].struck >= 2
+
+
+def test_stale_persisted_query_hash_is_relearnt(fresh_imdb_replica: Replica) -> None:
+    replica = fresh_imdb_replica
+    hashes = [replica.query_hash]
+    got: list[Review] = []
+    with replica_browser(replica) as browser:
+        scrape = browser.scrape_reviews(MOVIE)
+        for number, page in enumerate(scrape):
+            got += page
+            if number in (0, 3):  # stale before the first click, and again mid-way
+                hashes.append(replica.rotate_hash())
+    assert got == replica.expected_reviews(MOVIE) and scrape.complete
+    assert replica.requests["reviews"] == 3  # first load + one reload per rotation
+    used = {entry["hash"] for entry in replica.graphql_log}
+    assert used == set(hashes)
+
+
+def test_reviews_posted_during_a_scrape_do_not_duplicate(fresh_imdb_replica: Replica) -> None:
+    replica = fresh_imdb_replica
+    original = replica.expected_reviews(MOVIE)
+    with replica_browser(replica) as browser:
+        scrape = browser.scrape_reviews(MOVIE)
+        got: list[Review] = []
+        for page in scrape:
+            got += page
+            if len(got) == 25:
+                replica.add_review(MOVIE, text="Posted while the scrape ran.")  # shifts every offset by one
+    assert got == original and scrape.scraped == 429 and scrape.complete
+
+
+def test_truncated_scrape_fails_after_clean_pages(fresh_imdb_replica: Replica) -> None:
+    replica = fresh_imdb_replica
+    replica.fail_after_pages = 3  # the click's page + 2 of ours, then 500 forever
+    with replica_browser(replica, max_retries=2) as browser:
+        scrape = browser.scrape_reviews(MOVIE)
+        got: list[Review] = []
+        with pytest.raises(ServerError, match="HTTP 500"):
+            for page in scrape:
+                got += page
+    assert got == replica.expected_reviews(MOVIE)[:150]
+    assert (scrape.scraped, scrape.complete, scrape.announced_count) == (150, False, 429)
+
+
+def test_persistent_rate_limiting_gives_up(fresh_imdb_replica: Replica) -> None:
+    replica = fresh_imdb_replica
+    replica.faults = [Fault(route="graphql", every=1, status=429)]
+    with replica_browser(replica, max_retries=2) as browser:
+        scrape = browser.scrape_reviews(MOVIE)
+        with pytest.raises(RateLimited, match="gave up after 3 attempt"):
+            list(scrape)
+        assert scrape.scraped == 25 and not scrape.complete
+        assert replica.requests["graphql"] == 1 + 3  # the page's own click + our 3 attempts
+        replica.faults = [Fault(route="graphql", every=1, status=429, retry_after=3600)]
+        replica.reset_counters()
+        with pytest.raises(RateLimited, match="gave up after 1 attempt"):
+            list(browser.scrape_reviews(MOVIE))  # a Retry-After beyond the cap is not waited out
+        assert replica.requests["graphql"] == 2

@@ -1,0 +1,306 @@
+"""Pure parts of the IMDb client: JSON paths, page parsing, search matching, politeness, query rewriting."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from imdb_tracker.imdb.errors import LayoutChanged
+from imdb_tracker.imdb.graphql import PersistedQuery
+from imdb_tracker.imdb.jsonpath import lookup, require
+from imdb_tracker.imdb.models import TitleSuggestion
+from imdb_tracker.imdb.parsing import (
+    html_to_text,
+    parse_reviews_graphql,
+    parse_reviews_page,
+    parse_title_json_ld,
+    parse_title_next_data,
+)
+from imdb_tracker.imdb.ratelimit import Backoff, TokenBucket, parse_retry_after
+from imdb_tracker.imdb.reviews import SeenIds
+from imdb_tracker.imdb.search import best_movie_match, parse_suggestions, suggestion_url
+from imdb_tracker_tests.replica.data import shared_dir
+
+PAGES = shared_dir() / "imdb" / "pages"
+
+
+def test_require_names_the_first_missing_path() -> None:
+    doc = {"props": {"pageProps": {"contentDataV2": {}}}}
+    with pytest.raises(LayoutChanged) as caught:
+        require(doc, "props.pageProps.contentData.reviews", url="http://x/")
+    assert caught.value.path == "props.pageProps.contentData"
+    assert "props.pageProps.contentData is missing at http://x/" in str(caught.value)
+    assert require({"a": {"b": 0}}, "a.b") == 0
+    with pytest.raises(LayoutChanged, match=r"a\.b \(unexpected str\)"):
+        require({"a": {"b": "x"}}, "a.b", kind=int)
+    assert lookup({"a": None}, "a.b", "fallback") == "fallback"
+
+
+def test_html_to_text_keeps_literal_markup_and_decodes_entities() -> None:
+    html = "It&#39;s &quot;fine&quot; &amp; 5 &lt; 6<br/><br/>Second <b>bold</b> line<br>end &lt;br/&gt;"
+    assert html_to_text(html) == 'It\'s "fine" & 5 < 6\n\nSecond bold line\nend <br/>'
+
+
+def test_real_reference_page_next_data_parses_with_title_genres_fallback() -> None:
+    """The saved /reference __NEXT_DATA__ of The Matrix (Italian locale, ``titleGenres`` layout)."""
+    doc = json.loads((PAGES / "imdbinfo" / "sample_resource.json").read_text(encoding="utf-8"))
+    meta = parse_title_next_data(doc, "tt0133093", "https://www.imdb.com/title/tt0133093/reference")
+    assert (meta.title, meta.original_title, meta.year, meta.runtime_minutes) == (
+        "Matrix",
+        "The Matrix",
+        1999,
+        136,
+    )
+    assert meta.genres == ["Action", "Sci-Fi"]
+    assert (meta.rating, meta.votes, meta.review_count, meta.metascore) == (8.7, 2193347, 5202, 73)
+    assert meta.poster_url is not None and meta.poster_url.startswith("https://m.media-amazon.com/images/")
+    assert meta.plot is not None and meta.plot.startswith(
+        "When a beautiful stranger leads computer hacker Neo"
+    )
+
+
+def test_title_next_data_without_above_the_fold_is_a_layout_change() -> None:
+    with pytest.raises(LayoutChanged) as caught:
+        parse_title_next_data({"props": {"pageProps": {"heroData": {}}}}, "tt0000001")
+    assert caught.value.path == "props.pageProps.aboveTheFoldData"
+
+
+def test_json_ld_fallback_unescapes_and_converts_duration() -> None:
+    ld = {
+        "@type": "Movie",
+        "name": "The Shawshank Redemption",
+        "description": "A banker&apos;s story",
+        "genre": ["Drama"],
+        "datePublished": "1994-10-14",
+        "duration": "PT2H22M",
+        "aggregateRating": {"ratingValue": 9.3, "ratingCount": 3000000},
+        "image": "/images/x.jpg",
+    }
+    meta = parse_title_json_ld(
+        [{"@type": "BreadcrumbList"}, ld], "tt0111161", "http://replica/title/tt0111161/"
+    )
+    assert (meta.title, meta.year, meta.runtime_minutes, meta.genres) == (
+        "The Shawshank Redemption",
+        1994,
+        142,
+        ["Drama"],
+    )
+    assert meta.plot == "A banker's story"
+    assert (meta.rating, meta.votes, meta.poster_url) == (9.3, 3000000, "http://replica/images/x.jpg")
+    with pytest.raises(LayoutChanged, match=r"ld\+json\.name"):
+        parse_title_json_ld([{"@type": "BreadcrumbList"}], "tt0111161")
+
+
+def _page_item(**review: object) -> dict[str, object]:
+    base = {
+        "reviewId": "rw6606154",
+        "authorRating": 10,
+        "author": {"username": {"text": "Sleepin_Dragon"}, "userId": "ur0001"},
+        "reviewSummary": "An incredible movie. One that lives with you.",
+        "reviewText": "It is no wonder&#39;<br/><br/>The ultimate story",
+        "submissionDate": "2021-02-20",
+        "helpfulnessVotes": {"upVotes": 1234, "downVotes": 56},
+        "spoiler": False,
+    }
+    base.update(review)
+    return {"titleId": "tt0111161", "review": base}
+
+
+def test_reviews_page_items_parse_exactly() -> None:
+    doc = {
+        "props": {
+            "pageProps": {
+                "contentData": {
+                    "reviews": [_page_item(), _page_item(reviewId="rw2", authorRating=None, spoiler=True)],
+                    "pageInfo": {"endCursor": "abc", "hasNextPage": True},
+                    "reviewCount": 11913,
+                }
+            }
+        }
+    }
+    page = parse_reviews_page(doc, "tt0111161")
+    first, second = page.reviews
+    assert (page.end_cursor, page.has_next_page, page.total) == ("abc", True, 11913)
+    assert first.text == "It is no wonder'\n\nThe ultimate story"
+    assert (first.rating, first.helpful_up, first.helpful_down, first.submitted_at) == (
+        10,
+        1234,
+        56,
+        date(2021, 2, 20),
+    )
+    assert (second.rating, second.spoiler, second.author_id) == (None, True, "ur0001")
+
+
+def test_reviews_page_missing_vote_count_names_the_item() -> None:
+    item = _page_item(helpfulnessVotes={"upVotes": 3})
+    doc = {"props": {"pageProps": {"contentData": {"reviews": [item], "pageInfo": {"hasNextPage": False}}}}}
+    with pytest.raises(LayoutChanged) as caught:
+        parse_reviews_page(doc, "tt0111161")
+    assert caught.value.path == "props.pageProps.contentData.reviews[0].review.helpfulnessVotes.downVotes"
+
+
+def test_graphql_page_requires_the_reviews_connection() -> None:
+    node = {
+        "id": "rw1",
+        "author": {"username": {"text": "a &amp; b"}, "userId": "ur1"},
+        "authorRating": 3,
+        "summary": {"originalText": "Tom &amp; Jerry"},
+        "text": {"originalText": {"plaidHtml": "x<br/>y"}},
+        "submissionDate": "2025-03-25",
+        "helpfulness": {"upVotes": 0, "downVotes": 2},
+        "spoiler": False,
+    }
+    payload = {
+        "data": {
+            "title": {"reviews": {"total": 1, "pageInfo": {"hasNextPage": False}, "edges": [{"node": node}]}}
+        }
+    }
+    page = parse_reviews_graphql(payload, "tt1")
+    assert (
+        page.reviews[0].title == "Tom & Jerry"
+        and page.reviews[0].text == "x\ny"
+        and page.reviews[0].author == "a & b"
+    )
+    assert (page.has_next_page, page.end_cursor, page.total) == (False, None, 1)
+    with pytest.raises(LayoutChanged) as caught:
+        parse_reviews_graphql({"data": {"title": {"userReviews": {}}}}, "tt1")
+    assert caught.value.path == "data.title.reviews"
+    with pytest.raises(LayoutChanged, match=r"pageInfo\.endCursor"):
+        parse_reviews_graphql(
+            {"data": {"title": {"reviews": {"pageInfo": {"hasNextPage": True}, "edges": []}}}}, "tt1"
+        )
+
+
+def test_suggestions_keep_titles_only() -> None:
+    payload = {
+        "d": [
+            {"id": "tt0133093", "l": "The Matrix", "q": "feature", "qid": "movie", "y": 1999},
+            {"id": "nm0000206", "l": "Keanu Reeves", "s": "Actor"},
+            {"id": "tt0106062", "l": "Matrix", "qid": "tvSeries", "y": 1993},
+        ],
+        "q": "matrix",
+        "v": 1,
+    }
+    assert parse_suggestions(payload) == [
+        TitleSuggestion("tt0133093", "The Matrix", 1999, "movie"),
+        TitleSuggestion("tt0106062", "Matrix", 1993, "tvSeries"),
+    ]
+    assert parse_suggestions({"q": "zzzz", "v": 1}) == []
+    assert suggestion_url("https://v3.sg.media-imdb.com/", "Snow White") == (
+        "https://v3.sg.media-imdb.com/suggestion/x/snow%20white.json"
+    )
+
+
+SNOW_1937 = TitleSuggestion("tt0029583", "Snow White and the Seven Dwarfs", 1937, "movie")
+SNOW_2025 = TitleSuggestion("tt6208148", "Snow White", 2025, "movie")
+SNOW_SERIES = TitleSuggestion("tt9999999", "Snow White", 2030, "tvSeries")
+
+
+def test_best_movie_match() -> None:
+    suggestions = [SNOW_2025, SNOW_1937, SNOW_SERIES]
+    assert best_movie_match("snow white", suggestions) == SNOW_2025  # the one movie titled exactly so
+    assert best_movie_match("Snow White 1937", suggestions) == SNOW_1937
+    assert best_movie_match("snow white (1937)", suggestions) == SNOW_1937
+    assert best_movie_match("snow", suggestions) == [SNOW_2025, SNOW_1937]  # ambiguous: both movies
+    assert best_movie_match("snow white 1999", suggestions) == []
+    assert (
+        best_movie_match("Citizen Kane", [TitleSuggestion("tt0033467", "Citizen Kane", 1941, "movie")]).year
+        == 1941
+    )
+    remake = TitleSuggestion("tt0000002", "Snow White", 2012, "movie")
+    assert best_movie_match("snow white", [SNOW_2025, remake]) == [SNOW_2025, remake]
+
+
+def test_token_bucket_spaces_requests() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    bucket = TokenBucket(2.0, clock=lambda: now[0], sleep=sleep)
+    for _ in range(5):
+        bucket.acquire()
+    assert slept == pytest.approx([0.5, 0.5, 0.5, 0.5])
+    now[0] += 10  # a long pause refills one token only (burst 1)
+    bucket.acquire()
+    bucket.acquire()
+    assert slept[-1] == pytest.approx(0.5) and len(slept) == 5
+
+
+def test_backoff_grows_is_capped_and_honours_retry_after() -> None:
+    backoff = Backoff(1.0, 8.0)
+    for attempt, ceiling in enumerate([1, 2, 4, 8, 8, 8]):
+        assert ceiling / 2 <= backoff.delay(attempt) <= ceiling
+    assert backoff.delay(0, retry_after=5.0) >= 5.0
+    assert (parse_retry_after("3"), parse_retry_after(None), parse_retry_after("Wed, 21 Oct 2015")) == (
+        3.0,
+        None,
+        None,
+    )
+
+
+def test_seen_ids_deduplicates_numeric_and_other_ids() -> None:
+    seen = SeenIds()
+    assert [seen.add(i) for i in ["rw10", "rw9", "rw10", "rwX", "rwX", "rw9", "rw0010"]] == [
+        True,
+        True,
+        False,
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_persisted_query_is_replayed_with_new_cursor_sort_and_size() -> None:
+    variables = {
+        "after": "c1",
+        "const": "tt1",
+        "filter": {},
+        "first": 25,
+        "locale": "en-US",
+        "sort": {"by": "X"},
+    }
+    extensions = {"persistedQuery": {"sha256Hash": "abc", "version": 1}}
+    body = json.dumps(
+        {"operationName": "TitleReviewsRefine", "variables": variables, "extensions": extensions}
+    )
+    headers = {
+        "content-type": "application/json",
+        "x-imdb-client-name": "imdb-web-next",
+        "referer": "http://x/",
+    }
+    query = PersistedQuery.from_request("POST", "https://caching.graphql.imdb.com/", headers, body)
+    assert query is not None and (query.sha256_hash, query.after) == ("abc", "c1")
+    request = query.page_request("c9")
+    sent = json.loads(request.body or "")
+    assert sent["variables"] == {
+        **variables,
+        "after": "c9",
+        "first": 50,
+        "sort": {"by": "SUBMISSION_DATE", "order": "DESC"},
+    }
+    assert sent["extensions"] == extensions and request.headers == {
+        "content-type": "application/json",
+        "x-imdb-client-name": "imdb-web-next",
+    }
+    from urllib.parse import urlencode
+
+    get_url = "https://caching.graphql.imdb.com/?" + urlencode(
+        {
+            "operationName": "TitleReviewsRefine",
+            "variables": json.dumps(variables),
+            "extensions": json.dumps(extensions),
+        }
+    )
+    as_get = PersistedQuery.from_request("GET", get_url, {}, None)
+    assert as_get is not None and as_get.page_request("c2", 10).url.startswith(
+        "https://caching.graphql.imdb.com/?"
+    )
+    assert (
+        PersistedQuery.from_request("POST", "https://x/", {}, json.dumps({"operationName": "Other"})) is None
+    )
