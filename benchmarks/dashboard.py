@@ -28,6 +28,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from imdb_tracker.db import migrate
 from imdb_tracker.db.reporting import READONLY_ROLE, ensure_readonly_role, refresh_reporting
 from imdb_tracker.db.server import ensure_database, resolve_database_urls
+from imdb_tracker.imdb.session import launch_chromium
 from imdb_tracker.settings import get_settings
 
 QUERIES_FILE = Path(__file__).with_name("dashboard_queries.json")
@@ -36,9 +37,6 @@ MOVIES = 1_000
 REVIEWS = 1_000_000
 MOVIE_TOKEN = "__MOVIE__"
 DASHBOARDS = {"movie-reception": "Movie reception", "portfolio": "Portfolio"}
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]  # fmt: skip
 
 # Deterministic pseudo-random number in [0, 1) from an integer expression.
 _RAND = "((({x})::bigint * 2654435761 + {salt}) % 1000003) / 1000003.0"
@@ -185,7 +183,7 @@ def capture(args: argparse.Namespace) -> None:
     slugs = {d["id"]: d["slug"] for d in api.list("dashboard", columns=["id", "slug"])}
     requests_seen: list[dict] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1600, "height": 2600})
         page.goto(f"{api.base_url}/login/")
         page.fill("#username", settings.superset_admin_user)
@@ -232,7 +230,6 @@ def main(argv: list[str]) -> None:
     parser.add_argument("command", nargs="?", default="run", choices=["run", "capture"])
     parser.add_argument("--reload", action="store_true", help="rebuild the synthetic database")
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per query")
-    parser.add_argument("--chromium", default="/usr/bin/chromium", help="browser used by capture")
     args = parser.parse_args(argv)
     (capture if args.command == "capture" else run)(args)
 

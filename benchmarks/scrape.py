@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from imdb_tracker.imdb import ImdbBrowser  # noqa: E402
-from imdb_tracker.imdb.session import SERVER_ARGS, SYSTEM_CHROMIUM  # noqa: E402
+from imdb_tracker.imdb.session import launch_chromium  # noqa: E402
 
 MOVIES = {"tt9000010": 10_000, "tt9000020": 20_000}
 BASELINE_MOVIE = "tt9000010"
@@ -175,7 +175,7 @@ def scrape_naively(base_url: str, movie_id: str) -> int:
     """The original tool's way: load the page, click "All", wait, then read every card from the DOM."""
     reviews = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=SYSTEM_CHROMIUM, args=SERVER_ARGS)
+        browser = launch_chromium(playwright)
         page = browser.new_page(locale="en-US")
         page.goto(f"{base_url}/title/{movie_id}/reviews/?sort=submission_date&dir=desc")
         total = int(re.sub(r"\D", "", page.inner_text('div[data-testid="tturv-total-reviews"]')))

@@ -9,7 +9,7 @@ import urllib.request
 
 from playwright.sync_api import sync_playwright
 
-from imdb_tracker.imdb.session import SERVER_ARGS, SYSTEM_CHROMIUM
+from imdb_tracker.imdb.session import launch_chromium
 from imdb_tracker_tests.replica import Replica
 from imdb_tracker_tests.replica.render import compact_count
 from imdb_tracker_tests.replica.server import decode_cursor, encode_cursor
@@ -99,7 +99,7 @@ def test_graphql_contract(imdb_replica: Replica) -> None:
 def test_page_buttons_append_cards_like_imdb(imdb_replica: Replica) -> None:
     expected = imdb_replica.expected_reviews("tt0029583")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=SYSTEM_CHROMIUM, args=SERVER_ARGS)
+        browser = launch_chromium(playwright)
         page = browser.new_page()
         page.goto(f"{imdb_replica.base_url}/title/tt0029583/reviews/?sort=submission_date&dir=desc")
         cards = page.locator("article.user-review-item")

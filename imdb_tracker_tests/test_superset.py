@@ -22,6 +22,7 @@ from sqlalchemy import Engine, text
 
 from imdb_tracker.db.movies import link_client, unlink_client
 from imdb_tracker.db.schema import metadata
+from imdb_tracker.imdb.session import launch_chromium
 from imdb_tracker.settings import Settings
 from imdb_tracker.superset_client.access import client_role_name, rls_rule_name
 from imdb_tracker.superset_client.api import SupersetApi, SupersetError
@@ -40,17 +41,6 @@ pytestmark = pytest.mark.superset
 
 RUN_SH = REPO / "superset" / "run.sh"
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 NEW, OLD = "tt6208148", "tt0029583"
 NEW_LABEL, OLD_LABEL = "Snow White (2025)", "Snow White and the Seven Dwarfs (1937)"
 RECEPTION_CHARTS = sum(1 for key in bundle_uuids("charts") if key.startswith("reception_"))
@@ -294,7 +284,7 @@ def test_dashboards_render_in_chromium(provisioned: SupersetServer) -> None:
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 2600})
             _login(page, provisioned.url, "admin", provisioned.admin_password)

@@ -14,7 +14,7 @@ import json
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -50,6 +50,22 @@ SERVER_ARGS = [
 ]
 NO_IMAGES = "--blink-settings=imagesEnabled=false"  # politeness: posters and thumbnails are never needed
 ACCEPT_LANGUAGE = "en-US,en;q=0.9"
+
+
+def launch_chromium(
+    playwright: Playwright, *, headless: bool = True, extra_args: Sequence[str] = ()
+) -> Browser:
+    """Playwright's own Chromium when installed, else the system's (``/usr/bin/chromium``) with
+    the flags a headless server needs. Raises :class:`ImdbError` when neither exists."""
+    if Path(playwright.chromium.executable_path).exists():
+        return playwright.chromium.launch(headless=headless, args=list(extra_args))
+    system = shutil.which("chromium") or SYSTEM_CHROMIUM
+    if not Path(system).exists():
+        raise ImdbError("no Chromium found: run `playwright install chromium` or install Debian's chromium")
+    args = [a for a in SERVER_ARGS if headless or a != "--headless"] + list(extra_args)
+    return playwright.chromium.launch(executable_path=system, headless=headless, args=args)
+
+
 SIGN_IN_CARD = 'section[data-testid="reviews-sign-in-card"]'
 
 _SNAPSHOT_JS = """() => {
@@ -220,15 +236,7 @@ class BrowserSession:
             raise
 
     def _launch(self, playwright: Playwright) -> Browser:
-        if Path(playwright.chromium.executable_path).exists():
-            return playwright.chromium.launch(headless=self.headless, args=[NO_IMAGES])
-        system = shutil.which("chromium") or SYSTEM_CHROMIUM
-        if not Path(system).exists():
-            raise ImdbError(
-                "no Chromium found: run `playwright install chromium` or install Debian's chromium"
-            )
-        args = [a for a in SERVER_ARGS if self.headless or a != "--headless"] + [NO_IMAGES]
-        return playwright.chromium.launch(executable_path=system, headless=self.headless, args=args)
+        return launch_chromium(playwright, headless=self.headless, extra_args=[NO_IMAGES])
 
     def close(self) -> None:
         """Close the browser and stop Playwright (safe to call twice)."""

@@ -51,16 +51,23 @@ def _tracked(instance) -> list[str]:
     return sorted(instance.get_dynamic_partitions(movies_partitions.name))
 
 
+def one_run_per_movie(context: ScheduleEvaluationContext, tick_format: str) -> list[RunRequest]:
+    """A run request per tracked movie, keyed ``movie:tick`` so a repeated tick adds nothing."""
+    tick = context.scheduled_execution_time.strftime(tick_format)
+    return [
+        RunRequest(run_key=f"{movie_id}:{tick}", partition_key=movie_id)
+        for movie_id in _tracked(context.instance)
+    ]
+
+
 @schedule(
     job=scrape_metadata_job,
     cron_schedule="0 * * * *",
     default_status=DefaultScheduleStatus.RUNNING,
     description="Metadata of every tracked movie, hourly (one run per movie).",
 )
-def hourly_metadata_schedule(context: ScheduleEvaluationContext):
-    tick = context.scheduled_execution_time.strftime("%Y-%m-%dT%H:%M")
-    for movie_id in _tracked(context.instance):
-        yield RunRequest(run_key=f"{movie_id}:{tick}", partition_key=movie_id)
+def hourly_metadata_schedule(context: ScheduleEvaluationContext) -> list[RunRequest]:
+    return one_run_per_movie(context, "%Y-%m-%dT%H:%M")
 
 
 @schedule(
@@ -69,10 +76,8 @@ def hourly_metadata_schedule(context: ScheduleEvaluationContext):
     default_status=DefaultScheduleStatus.RUNNING,
     description="Full review re-scrape of every tracked movie, daily (edits, deletions, helpfulness votes).",
 )
-def daily_reviews_schedule(context: ScheduleEvaluationContext):
-    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
-    for movie_id in _tracked(context.instance):
-        yield RunRequest(run_key=f"{movie_id}:{day}", partition_key=movie_id)
+def daily_reviews_schedule(context: ScheduleEvaluationContext) -> list[RunRequest]:
+    return one_run_per_movie(context, "%Y-%m-%d")
 
 
 @sensor(
