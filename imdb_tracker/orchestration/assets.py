@@ -47,7 +47,7 @@ METADATA_MAX_AGE = timedelta(hours=2)
 
 # Transient I/O (browser crash, network, database restart) is retried with backoff; the IMDb client
 # already retries 429/5xx itself, so a step failing here has met a longer outage.
-IO_RETRY = RetryPolicy(max_retries=3, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+IO_RETRY = RetryPolicy(max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 # Errors that no retry will fix: say so once, clearly, and keep the stored data as it is.
 PERMANENT_ERRORS = (MovieNotFound, LayoutChanged, SignInRequired)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dagster import ConfigurableResource
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, SecretStr
 from sqlalchemy import Engine, create_engine
 
 from imdb_tracker.db.server import DatabaseUrls, resolve_database_urls
@@ -31,7 +31,7 @@ class TrackerDatabase(ConfigurableResource):
     def _settings(self) -> Settings:
         settings = get_settings()
         if self.database_url:
-            settings = settings.model_copy(update={"database_url": self.database_url})
+            settings = settings.model_copy(update={"database_url": SecretStr(self.database_url)})
         return settings
 
     def urls(self) -> DatabaseUrls:
