@@ -30,6 +30,7 @@ setup(
         "pandas==3.1.1",
         "pyarrow==26.0.1",
         "boto3==1.44.8",
+        "requests==2.34.2",  # Superset's REST API
     ],
     extras_require={
         "dev": [
@@ -37,6 +38,8 @@ setup(
             "pytest-timeout==2.4.0",
             "ruff==0.17.6",
             "moto[server]==5.2.5",
+            "psutil==7.2.2",
+            "PyYAML==6.0.4",
         ],
     },
     entry_points={"console_scripts": ["imdb-tracker=imdb_tracker.cli:main"]},

@@ -20,6 +20,19 @@ SHARED = Path(os.environ.get("IMDB_TRACKER_SHARED", REPO.parent / "shared"))
 SAMPLE_CSV = SHARED / "sample" / "reviews_raw_2025-04-11.csv"
 
 
+def stop_child_processes(timeout: float = 10.0) -> None:
+    """End what the tests started and left running (Dagster code servers, browsers), so that no
+    process outlives the session or holds its output open."""
+    import psutil
+
+    children = [p for p in psutil.Process().children(recursive=True) if "postgres" not in p.name()]
+    for child in children:
+        child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=timeout)
+    for child in alive:
+        child.kill()
+
+
 @pytest.fixture(scope="session")
 def tracker_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh ``IMDB_TRACKER_HOME`` for the test session (inherited by CLI subprocesses)."""
@@ -30,6 +43,7 @@ def tracker_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop(key, None)
     get_settings.cache_clear()
     yield home
+    stop_child_processes()
     from imdb_tracker.db.server import stop_embedded_server
 
     stop_embedded_server(Settings())
