@@ -69,7 +69,7 @@ def summary_table(engine, movie_ids: tuple[str, ...]) -> str:
             rows.append(
                 (
                     movie.movie_id,
-                    f"{movie.title} ({movie.year})"[:34],
+                    f"{movie.title} ({movie.year})"[:40],
                     "-" if rating is None else f"{rating}",
                     str(movie.reviews_stored),
                     *("-" if value is None else f"{value:+.2f}" for value in averages.values()),
