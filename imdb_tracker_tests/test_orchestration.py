@@ -268,6 +268,12 @@ def test_new_movies_sensor_requests_metadata_for_added_movies_once(pipeline_run,
         assert [r.partition_key for r in second.run_requests] == ["tt0033467"]
         third = new_movies_sensor(build_sensor_context(instance=instance, cursor=second.cursor))
         assert third.run_requests == []
+        # Removed, then added again: scraped again at once.
+        instance.delete_dynamic_partition(MOVIES_PARTITION, "tt0033467")
+        fourth = new_movies_sensor(build_sensor_context(instance=instance, cursor=third.cursor))
+        instance.add_dynamic_partitions(MOVIES_PARTITION, ["tt0033467"])
+        fifth = new_movies_sensor(build_sensor_context(instance=instance, cursor=fourth.cursor))
+        assert [r.partition_key for r in fifth.run_requests] == ["tt0033467"]
     finally:
         instance.delete_dynamic_partition(MOVIES_PARTITION, "tt0033467")
 

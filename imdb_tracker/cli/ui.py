@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import click
@@ -19,6 +21,7 @@ WORKSPACE_YAML = Path(__file__).resolve().parents[2] / "workspace.yaml"
 def ui_command(runtime: Runtime, host: str, port: int) -> None:
     """Start `dagster dev` (webserver + daemon) on the same instance the CLI uses."""
     _ = runtime.urls  # starts the database and sets DAGSTER_HOME for the child
-    args = ["dagster", "dev", "-w", str(WORKSPACE_YAML), "-h", host, "-p", str(port)]
+    dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"  # this venv's
+    args = [dagster, "dev", "-w", str(WORKSPACE_YAML), "-h", host, "-p", str(port)]
     click.echo(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']})", err=True)
     os.execvp(args[0], args)

@@ -112,11 +112,7 @@ def new_movies_sensor(context: SensorEvaluationContext) -> SensorResult:
     """The cursor is the set of movies already seen; a newly added partition gets one metadata run."""
     seen = set(json.loads(context.cursor)) if context.cursor else set()
     tracked = _tracked(context.instance)
-    run_requests = [
-        RunRequest(run_key=f"added:{movie_id}", partition_key=movie_id)
-        for movie_id in tracked
-        if movie_id not in seen
-    ]
+    run_requests = [RunRequest(partition_key=movie_id) for movie_id in tracked if movie_id not in seen]
     return SensorResult(run_requests=run_requests, cursor=json.dumps(tracked))
 
 
