@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import boto3
+import pytest
 from moto.server import ThreadedMotoServer
 from sqlalchemy import Engine, create_engine, insert, make_url, text
 
@@ -193,3 +194,17 @@ def scratch_database(server_url: str) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 API on loopback (moto in server mode), one per test module."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def sample_db(clean_db: Engine) -> Engine:
+    """The session tracker database holding the sample rows."""
+    fill_sample_rows(clean_db)
+    return clean_db

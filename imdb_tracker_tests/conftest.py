@@ -13,7 +13,11 @@ from imdb_tracker.db.schema import metadata
 from imdb_tracker.db.server import DatabaseUrls
 from imdb_tracker.settings import Settings, get_settings
 
-pytest_plugins = ["imdb_tracker_tests.fake_openai", "imdb_tracker_tests.replica.fixtures"]
+pytest_plugins = [
+    "imdb_tracker_tests.backup_support",
+    "imdb_tracker_tests.fake_openai",
+    "imdb_tracker_tests.replica.fixtures",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("IMDB_TRACKER_SHARED", REPO.parent / "shared"))

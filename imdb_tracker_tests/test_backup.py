@@ -25,20 +25,12 @@ from imdb_tracker.db.schema import review_sentiments, reviews
 from imdb_tracker_tests.backup_support import (
     fill_sample_rows,
     moto_client,
-    moto_server,
     new_bucket,
     scratch_database,
     table_fingerprints,
 )
 
 KEEP_MANY = RetentionPolicy(keep_hourly=100, keep_daily=100)
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    """A real S3 API on loopback for this module."""
-    with moto_server() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
 """The Dagster backup assets, materialized for real on the session database and a moto S3 server."""
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from dagster import DagsterInstance, materialize
 from dagster_aws.s3 import S3Resource
 
@@ -22,25 +20,9 @@ from imdb_tracker_tests.backup_support import (
     MOTO_CREDENTIALS,
     REGION,
     closed_port_url,
-    fill_sample_rows,
     moto_client,
-    moto_server,
     new_bucket,
 )
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    """A real S3 API on loopback for this module."""
-    with moto_server() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def sample_db(clean_db):
-    """The session tracker database holding the sample rows."""
-    fill_sample_rows(clean_db)
-    return clean_db
 
 
 def resources(endpoint: str, bucket: str, backup_dir: Path) -> dict:

@@ -1,6 +1,5 @@
 """``imdb-tracker backup run|list|restore`` on the session database and a moto S3 server."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,25 +11,10 @@ from imdb_tracker.settings import Settings
 from imdb_tracker_tests.backup_support import (
     MOTO_CREDENTIALS,
     closed_port_url,
-    fill_sample_rows,
-    moto_server,
     new_bucket,
     scratch_database,
     table_fingerprints,
 )
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    """A real S3 API on loopback for this module."""
-    with moto_server() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def sample_db(clean_db):
-    fill_sample_rows(clean_db)
-    return clean_db
 
 
 def settings_for(tmp_path: Path, endpoint: str | None = None, bucket: str | None = None) -> Settings:
