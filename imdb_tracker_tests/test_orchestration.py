@@ -105,13 +105,15 @@ def pipeline_run(database_urls, engine, instance, replica, llm):
     return results
 
 
-def test_first_run_stores_every_sample_review_and_scores_it(pipeline_run, engine, llm) -> None:
+def test_first_run_stores_every_sample_review_and_scores_it(pipeline_run, engine, llm, replica) -> None:
     for movie_id, expected in SAMPLE.items():
         assert count(engine, reviews, movie_id) == expected
         assert count(engine, review_sentiments, movie_id) == expected
         assert count(engine, movie_snapshots, movie_id) >= 1
         meta = metadata_of(pipeline_run[movie_id], "movie_reviews")
         assert meta["new"] == expected and meta["complete"] is True and meta["announced"] == expected
+        newest = max(r.submitted_at for r in replica.expected_reviews(movie_id))
+        assert f"| {newest.isoformat()} |" in meta["newest_reviews"].splitlines()[2]
         scores = metadata_of(pipeline_run[movie_id], "review_sentiments")
         assert scores["scored"] == expected and scores["failed"] == 0
         assert scores["requests"] <= expected / 10  # several reviews per request

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, Row, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from imdb_tracker.db.schema import movie_snapshots, movies, reviews
@@ -148,3 +148,14 @@ def stored_review_count(conn: Connection, movie_id: str) -> int:
     """Reviews of a movie currently on IMDb as far as we know (not marked removed)."""
     query = select(func.count()).where(reviews.c.movie_id == movie_id, reviews.c.removed_at.is_(None))
     return conn.execute(query).scalar_one()
+
+
+def newest_reviews(conn: Connection, movie_id: str, limit: int = 5) -> list[Row]:
+    """The most recently submitted current reviews of a movie (submitted_at, rating, author, title)."""
+    query = (
+        select(reviews.c.submitted_at, reviews.c.rating, reviews.c.author, reviews.c.title)
+        .where(reviews.c.movie_id == movie_id, reviews.c.removed_at.is_(None))
+        .order_by(reviews.c.submitted_at.desc(), reviews.c.review_id.desc())
+        .limit(limit)
+    )
+    return list(conn.execute(query))

@@ -21,19 +21,18 @@ from dagster import (
     asset,
 )
 from pydantic import Field
-from sqlalchemy import select
 
 from imdb_tracker.db import quality
 from imdb_tracker.db.movies import register_movie
 from imdb_tracker.db.reviews import (
     UpsertCounts,
     mark_unseen_removed,
+    newest_reviews,
     save_metadata,
     set_last_reviews_at,
     stored_review_count,
     upsert_reviews,
 )
-from imdb_tracker.db.schema import reviews
 from imdb_tracker.db.sentiments import aspect_averages, iter_reviews_to_score, save_sentiments
 from imdb_tracker.imdb.errors import ImdbError, LayoutChanged, MovieNotFound, SignInRequired
 from imdb_tracker.orchestration.partitions import movies_partitions
@@ -133,19 +132,12 @@ class ReviewScrapeConfig(Config):
     )
 
 
-def _newest_reviews_markdown(conn, movie_id: str, limit: int = 5) -> str:
-    rows = conn.execute(
-        select(reviews.c.submitted_at, reviews.c.rating, reviews.c.author, reviews.c.title)
-        .where(reviews.c.movie_id == movie_id, reviews.c.removed_at.is_(None))
-        .order_by(reviews.c.submitted_at.desc(), reviews.c.review_id.desc())
-        .limit(limit)
-    ).all()
+def _newest_reviews_markdown(conn, movie_id: str) -> str:
     lines = ["| date | rating | author | title |", "|---|---|---|---|"]
-    for submitted_at, rating, author, title in rows:
-        safe_title = (title or "").replace("|", "/")[:80]
-        lines.append(
-            f"| {submitted_at} | {rating if rating is not None else '-'} | {author} | {safe_title} |"
-        )
+    for row in newest_reviews(conn, movie_id, limit=5):
+        title = (row.title or "").replace("|", "/")[:80]
+        rating = "-" if row.rating is None else row.rating
+        lines.append(f"| {row.submitted_at} | {rating} | {row.author} | {title} |")
     return "\n".join(lines)
 
 
