@@ -303,13 +303,15 @@ def test_sentiments_follow_new_reviews_through_eager_automation(pipeline_run, in
 
 def test_quality_checks_fail_on_planted_bad_rows(pipeline_run, engine) -> None:
     from imdb_tracker.db import quality
+    from imdb_tracker.db.reviews import stored_review_count
 
     with engine.connect() as conn:
         assert quality.ratings_in_range(conn, "tt6208148").passed
         assert quality.sentiments_valid(conn, "tt6208148").passed
         assert quality.reviews_unique_and_owned(conn, "tt6208148").passed
-        assert quality.review_count_matches(conn, "tt6208148", 2027).passed
-        assert not quality.review_count_matches(conn, "tt6208148", 2100).passed
+        stored = stored_review_count(conn, "tt6208148")
+        assert stored == 2027 and quality.review_count_matches(stored, 2027).passed
+        assert not quality.review_count_matches(stored, 2100).passed
         stale = quality.stale_metadata(
             conn, ["tt6208148"], datetime.now(UTC) + timedelta(hours=3), timedelta(hours=2)
         )
@@ -362,7 +364,7 @@ def test_scrape_runs_are_tagged_for_the_run_queue() -> None:
 def test_run_command_materializes_tracked_movies_with_the_definitions_resources(
     pipeline_run, engine, instance, replica
 ) -> None:
-    from imdb_tracker_tests.test_foundation import run_cli
+    from imdb_tracker_tests.cli_support import run_cli
 
     env = {
         "IMDB_BASE_URL": replica.base_url,

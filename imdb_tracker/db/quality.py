@@ -62,13 +62,8 @@ def sentiments_valid(conn: Connection, movie_id: str) -> QualityResult:
     return QualityResult(bad == 0, {"invalid_rows": bad})
 
 
-def review_count_matches(
-    conn: Connection, movie_id: str, announced: int | None, tolerance: float = 0.02
-) -> QualityResult:
-    """Stored (not removed) reviews within ``tolerance`` of IMDb's announced count."""
-    stored = conn.execute(
-        text("SELECT count(*) FROM reviews WHERE movie_id = :m AND removed_at IS NULL"), {"m": movie_id}
-    ).scalar_one()
+def review_count_matches(stored: int, announced: int | None, tolerance: float = 0.02) -> QualityResult:
+    """``stored`` (not removed) reviews within ``tolerance`` of IMDb's ``announced`` count."""
     if not announced:
         return QualityResult(stored == 0, {"stored": stored, "announced": announced})
     gap = abs(stored - announced) / announced

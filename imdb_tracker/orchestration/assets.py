@@ -192,8 +192,8 @@ def movie_reviews(
     with engine.connect() as conn:
         unique = quality.reviews_unique_and_owned(conn, movie_id)
         ratings = quality.ratings_in_range(conn, movie_id)
-        count_check = quality.review_count_matches(conn, movie_id, scrape.announced_count)
         stored = stored_review_count(conn, movie_id)
+        count_check = quality.review_count_matches(stored, scrape.announced_count)
         preview = _newest_reviews_markdown(conn, movie_id)
     if not complete:
         context.log.warning(
