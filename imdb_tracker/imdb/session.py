@@ -14,7 +14,8 @@ import json
 import shutil
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -151,6 +152,17 @@ def _is_challenge(response: Response | None) -> bool:
         and response.status == 202
         and response.headers.get("x-amzn-waf-action") == "challenge"
     )
+
+
+@contextmanager
+def _transient_on_failure(timeout_s: float, url: str) -> Iterator[None]:
+    """Turn Playwright's timeout and network errors for ``url`` into retryable :class:`_Transient`."""
+    try:
+        yield
+    except PlaywrightTimeoutError:
+        raise _Transient("timeout", f"IMDb did not answer within {timeout_s:g} s for {url}") from None
+    except PlaywrightError as error:
+        raise _Transient("network", _network_detail(error, url)) from None
 
 
 def _network_detail(error: PlaywrightError, url: str) -> str:
@@ -297,14 +309,8 @@ class BrowserSession:
         return self.retrying(attempt)
 
     def _goto(self, page: Page, url: str) -> Response:
-        try:
+        with _transient_on_failure(self.timeout_s, url):
             response = page.goto(url, wait_until="domcontentloaded", timeout=self.timeout_ms)
-        except PlaywrightTimeoutError:
-            raise _Transient(
-                "timeout", f"IMDb did not answer within {self.timeout_s:g} s for {url}"
-            ) from None
-        except PlaywrightError as error:
-            raise _Transient("network", _network_detail(error, url)) from None
         if response is None:
             raise ImdbError(f"loading {url} produced no response")
         return response
@@ -391,14 +397,8 @@ class BrowserSession:
         """GET ``url`` through the browser context's request API (shares its cookies) and return the body."""
 
         def attempt() -> str:
-            try:
+            with _transient_on_failure(self.timeout_s, url):
                 response = self.context.request.get(url, timeout=self.timeout_ms, fail_on_status_code=False)
-            except PlaywrightTimeoutError:
-                raise _Transient(
-                    "timeout", f"IMDb did not answer within {self.timeout_s:g} s for {url}"
-                ) from None
-            except PlaywrightError as error:
-                raise _Transient("network", _network_detail(error, url)) from None
             try:
                 _check_status(
                     response.status, url, None, parse_retry_after(response.headers.get("retry-after"))
