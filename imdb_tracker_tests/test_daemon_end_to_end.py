@@ -9,7 +9,6 @@ repository's workspace and instance) then does the rest: `new_movies_sensor` req
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -17,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from imdb_tracker.db.schema import movie_snapshots, review_sentiments, reviews
+from imdb_tracker_tests.cli_support import run_cli, stop_process_group
 from imdb_tracker_tests.replica.server import start_replica
-from imdb_tracker_tests.test_foundation import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 MOVIE, REVIEWS = "tt0029583", 429
@@ -76,11 +75,7 @@ def test_an_added_movie_gets_metadata_reviews_and_sentiments_from_the_daemon(
         assert milestones["metadata"] <= milestones["reviews"] <= milestones["sentiments"]
         assert count(clean_db, reviews) == REVIEWS and count(clean_db, review_sentiments) == REVIEWS
     finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        try:
-            daemon.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(daemon.pid, signal.SIGKILL)
+        stop_process_group(daemon)
         log.close()
         replica.stop()
         run_cli("movies", "remove", MOVIE)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,16 +16,9 @@ from imdb_tracker.db.server import DatabaseUrls, ensure_database
 from imdb_tracker.imdb.errors import InvalidMovieId
 from imdb_tracker.imdb.ids import is_id_like, parse_movie_id
 from imdb_tracker.settings import Settings
+from imdb_tracker_tests.cli_support import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
-CLI = [sys.executable, "-m", "imdb_tracker"]
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``imdb-tracker ARGS`` in a subprocess with the session's home."""
-    return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
-    )
 
 
 @pytest.mark.parametrize(

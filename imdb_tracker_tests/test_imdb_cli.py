@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+from imdb_tracker_tests.cli_support import run_cli
 from imdb_tracker_tests.replica import Fault, Replica
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _scrape(*args: str, cwd: Path, **env_vars: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "IMDB_REQUESTS_PER_SECOND": "50", "PYTHONPATH": str(REPO), **env_vars}
-    return subprocess.run(
-        [sys.executable, "-m", "imdb_tracker", "scrape", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli("scrape", *args, cwd=cwd, env={"IMDB_REQUESTS_PER_SECOND": "50", **env_vars})
 
 
 def test_scrape_prints_metadata_and_writes_reviews(imdb_replica: Replica, tmp_path: Path) -> None:

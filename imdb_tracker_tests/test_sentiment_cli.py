@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from imdb_tracker.sentiment import SCORE_FIELDS
+from imdb_tracker_tests.cli_support import run_cli
 from imdb_tracker_tests.fake_openai import FakeOpenAI
 
 REPO = Path(__file__).resolve().parent.parent
@@ -16,16 +15,13 @@ DATA = Path(__file__).parent / "data"
 
 
 def _run(args: list[str], stdin: str = "", api_key: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    if api_key:
-        env["OPENAI_API_KEY"] = api_key
-    return subprocess.run(
-        [sys.executable, "-m", "imdb_tracker", "sentiment", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
+    return run_cli(
+        "sentiment",
+        *args,
+        stdin=stdin,
         cwd=REPO,
-        env=env,
+        drop_env=("OPENAI_API_KEY", "OPENAI_BASE_URL"),
+        env={"OPENAI_API_KEY": api_key} if api_key else None,
         timeout=60,
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import time
 import urllib.request
 
 from imdb_tracker.orchestration.partitions import MOVIES_PARTITION
+from imdb_tracker_tests.cli_support import stop_process_group
 
 
 def free_port() -> int:
@@ -67,10 +67,6 @@ def test_ui_serves_the_assets_and_the_cli_partitions(no_tracked_movies, database
         names = [p["name"] for p in partitions["partitionSetOrError"]["partitionsOrError"]["results"]]
         assert names == ["tt0033467"]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_process_group(server)
         with DagsterInstance.get() as instance:
             instance.delete_dynamic_partition(MOVIES_PARTITION, "tt0033467")
