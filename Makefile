@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install chromium compose-tools demo test lint up superset clean
+.PHONY: install chromium compose-tools demo test test-fast lint up superset clean
 
 install: $(STAMP) ## Create .venv and install the package with its dev extras (fast when nothing changed).
 
@@ -26,12 +26,17 @@ compose-tools: ## Debian's docker-compose, only to validate docker-compose.yml (
 demo: install chromium ## Embedded PostgreSQL + the two sample movies through the real pipeline, offline.
 	$(BIN)/python scripts/demo.py
 
-test: install chromium compose-tools ## The whole test suite (real PostgreSQL, Chromium, Dagster, S3 API, Superset).
-	$(BIN)/pytest
+test-fast: install ## Parsers, retention, sentiment core, settings, the definitions snapshot: no server, < 1 min.
+	$(BIN)/pytest -m fast -q
 
-lint: install
+test: install chromium compose-tools test-fast ## The fast tier, then everything else (real PostgreSQL, Chromium, Dagster, S3, Superset).
+	$(BIN)/pytest -m "not fast"
+
+lint: install ## ruff, the type checker, and Dagster's own check of the definitions.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/pyright
+	VIRTUAL_ENV=$(abspath $(VENV)) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dg check defs
 
 up: install chromium ## Dagster webserver + daemon on 127.0.0.1:3000, on the same instance as the CLI.
 	$(BIN)/imdb-tracker ui

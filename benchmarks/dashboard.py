@@ -79,7 +79,7 @@ SYNTHETIC_SQL = [
 
 def bench_urls() -> tuple[str, str]:
     """``(owner URL, read-only URL)`` of the benchmark database on the embedded server."""
-    tracker = resolve_database_urls(get_settings()).tracker
+    tracker = resolve_database_urls(get_settings().database_config()).tracker
     owner = make_url(tracker).set(database=BENCH_DATABASE)
     ensure_database(
         make_url(tracker).set(database="postgres").render_as_string(hide_password=False), BENCH_DATABASE

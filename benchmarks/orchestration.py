@@ -30,15 +30,15 @@ def main() -> None:
 
     from imdb_tracker.db.schema import movie_snapshots, movies
     from imdb_tracker.db.server import stop_embedded_server
-    from imdb_tracker.instance import prepare
-    from imdb_tracker.orchestration.automation import (
-        daily_reviews_schedule,
-        hourly_metadata_schedule,
+    from imdb_tracker.defs.movies.automation import (
+        movie_metadata_hourly,
+        movie_reviews_daily,
         new_movies_sensor,
         new_reviews_sensor,
     )
-    from imdb_tracker.orchestration.partitions import MOVIES_PARTITION
-    from imdb_tracker.orchestration.resources import TrackerDatabase
+    from imdb_tracker.defs.partitions import MOVIES_PARTITION
+    from imdb_tracker.defs.resources import build_resources
+    from imdb_tracker.instance import prepare
     from imdb_tracker.settings import get_settings
 
     settings = get_settings()
@@ -55,22 +55,23 @@ def main() -> None:
                 for i, m in enumerate(ids)
             ],
         )
+    database = build_resources(settings)["database"]
     instance = DagsterInstance.get()
     instance.add_dynamic_partitions(MOVIES_PARTITION, ids)
     tick = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
     def hourly():
         return list(
-            hourly_metadata_schedule(build_schedule_context(instance=instance, scheduled_execution_time=tick))
+            movie_metadata_hourly(build_schedule_context(instance=instance, scheduled_execution_time=tick))
         )
 
     def daily():
         return list(
-            daily_reviews_schedule(build_schedule_context(instance=instance, scheduled_execution_time=tick))
+            movie_reviews_daily(build_schedule_context(instance=instance, scheduled_execution_time=tick))
         )
 
     def reviews_sensor():
-        with build_sensor_context(instance=instance, resources={"database": TrackerDatabase()}) as context:
+        with build_sensor_context(instance=instance, resources={"database": database}) as context:
             return new_reviews_sensor(context).run_requests
 
     def movies_sensor():
@@ -79,8 +80,8 @@ def main() -> None:
     print(f"{args.movies} movie partitions, {args.repeat} ticks each (embedded PostgreSQL, {home})")
     print(f"{'tick':<28}{'run requests':>14}{'median s':>10}{'max s':>8}  target ≤ 5 s")
     for name, evaluate in (
-        ("hourly_metadata_schedule", hourly),
-        ("daily_reviews_schedule", daily),
+        ("movie_metadata_hourly", hourly),
+        ("movie_reviews_daily", daily),
         ("new_reviews_sensor", reviews_sensor),
         ("new_movies_sensor", movies_sensor),
     ):
@@ -93,7 +94,7 @@ def main() -> None:
         print(f"{name:<28}{len(requests):>14}{statistics.median(times):>10.3f}{max(times):>8.3f}  {verdict}")
     instance.dispose()
     engine.dispose()
-    stop_embedded_server(settings)
+    stop_embedded_server(settings.database_config())
 
 
 if __name__ == "__main__":

@@ -33,13 +33,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from playwright.sync_api import sync_playwright
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from imdb_tracker.imdb import ImdbBrowser  # noqa: E402
-from imdb_tracker.imdb.session import launch_chromium  # noqa: E402
+from imdb_tracker.imdb import ImdbBrowser
+from imdb_tracker.imdb.session import launch_chromium
 
 MOVIES = {"tt9000010": 10_000, "tt9000020": 20_000}
 BASELINE_MOVIE = "tt9000010"
@@ -71,11 +68,10 @@ def _free_port() -> int:
 def replica_process():
     """The replica with the synthetic movies, in a child process; yields its base URL."""
     port = _free_port()
-    args = [sys.executable, "-m", "imdb_tracker_tests.replica", "--port", str(port)]
+    args = [sys.executable, "-m", "imdb_tracker_dev.replica", "--port", str(port)]
     for movie_id, count in MOVIES.items():
         args += ["--synthetic", f"{movie_id}:{count}"]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     try:
         process.stdout.readline()  # "IMDb replica serving ... at http://..."
         yield f"http://127.0.0.1:{port}", process.pid

@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from imdb_tracker.sentiment import OfflineAnalyser, OpenAIBackend, Prices, ReviewInput  # noqa: E402
 from imdb_tracker.sentiment.models import BATCH_API_PRICE_FACTOR, ScoringRun  # noqa: E402
-from imdb_tracker_tests.fake_openai import start_fake_openai  # noqa: E402
+from imdb_tracker_dev.fake_openai import start_fake_openai  # noqa: E402
 
 
 def sample_reviews() -> list[ReviewInput]:

@@ -1,49 +1,108 @@
-"""Prepare local state for a command: the database server, the schema and the Dagster home."""
+"""The Dagster instance of imdb-tracker: its storage classes and the Dagster home of a tracker home.
+
+``dagster.yaml`` (package data, also at the repository root) names the storage classes below
+instead of a connection URL: each resolves the database from the settings itself (``.env``, the
+``DB_*``/``DATABASE_URL`` variables, or the embedded server under ``IMDB_TRACKER_HOME``, started
+when needed). So ``imdb-tracker``, ``dagster dev``, ``dagster asset materialize``, the daemon and
+every run worker share one instance (runs, events, schedules, the ``movies`` partitions) with
+nothing exported.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
+from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
+from typing import Any, Self
 
+from dagster._core.storage.local_compute_log_manager import LocalComputeLogManager
+from dagster._serdes import ConfigurableClassData
+from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+
+from imdb_tracker.db.migrate import upgrade
 from imdb_tracker.db.server import DatabaseUrls, resolve_database_urls
-from imdb_tracker.settings import Settings
+from imdb_tracker.settings import Settings, get_settings
 
-REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
-DAGSTER_PG_URL_ENV = "IMDB_TRACKER_DAGSTER_PG_URL"
+DAGSTER_YAML = files("imdb_tracker").joinpath("dagster.yaml")
+"""The instance configuration, package data (``dagster.yaml`` at the repository root links here)."""
 
 
-def prepare_dagster_home(settings: Settings, urls: DatabaseUrls) -> Path:
-    """Make ``$IMDB_TRACKER_HOME/dagster`` the ``DAGSTER_HOME``, backed by the Dagster database.
+@lru_cache(maxsize=1)
+def dagster_storage_url() -> str:
+    """URL of Dagster's own database for this process's settings (starts the embedded server if needed)."""
+    return resolve_database_urls(get_settings().database_config()).dagster
 
-    Sets ``DAGSTER_HOME``, ``IMDB_TRACKER_HOME`` and the Dagster storage URL in this process's
-    environment, so child processes (``dagster dev``, run workers) use the same instance.
+
+class TrackerRunStorage(PostgresRunStorage):
+    """Dagster's PostgreSQL run storage (runs, the ``movies`` partitions) on the tracker's server."""
+
+    @classmethod
+    def config_type(cls) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Any) -> Self:
+        return cls(dagster_storage_url(), inst_data=inst_data)
+
+
+class TrackerEventLogStorage(PostgresEventLogStorage):
+    """Dagster's PostgreSQL event log (materializations, check results) on the tracker's server."""
+
+    @classmethod
+    def config_type(cls) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Any) -> Self:
+        return cls(dagster_storage_url(), inst_data=inst_data)
+
+
+class TrackerScheduleStorage(PostgresScheduleStorage):
+    """Dagster's PostgreSQL schedule storage (ticks, sensor cursors) on the tracker's server."""
+
+    @classmethod
+    def config_type(cls) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Any) -> Self:
+        return cls(dagster_storage_url(), inst_data=inst_data)
+
+
+class TrackerComputeLogManager(LocalComputeLogManager):
+    """Step logs under ``$IMDB_TRACKER_HOME/dagster/logs``, whichever ``DAGSTER_HOME`` a process uses."""
+
+    @classmethod
+    def config_type(cls) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Any) -> Self:
+        return cls(str(get_settings().resolved_home / "dagster" / "logs"), inst_data=inst_data)
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """Make ``$IMDB_TRACKER_HOME/dagster`` the ``DAGSTER_HOME`` with the package's ``dagster.yaml``.
+
+    Sets ``DAGSTER_HOME`` and ``IMDB_TRACKER_HOME`` in this process's environment, so child
+    processes (``dagster dev``, run workers) use the same instance and the same home.
     """
     dagster_home = settings.resolved_home / "dagster"
     dagster_home.mkdir(parents=True, exist_ok=True)
     target = dagster_home / "dagster.yaml"
-    if not target.exists() or target.read_bytes() != REPO_DAGSTER_YAML.read_bytes():
-        shutil.copyfile(REPO_DAGSTER_YAML, target)
+    wanted = DAGSTER_YAML.read_bytes()
+    if not target.exists() or target.read_bytes() != wanted:
+        target.write_bytes(wanted)
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     os.environ["IMDB_TRACKER_HOME"] = str(settings.resolved_home)
-    os.environ[DAGSTER_PG_URL_ENV] = urls.dagster  # psycopg2: dagster-postgres NOTIFY needs it
     return dagster_home
 
 
 def prepare(settings: Settings, *, migrate: bool = True) -> DatabaseUrls:
     """Resolve (or start) the database, bring the schema to head and prepare the Dagster home."""
-    urls = resolve_database_urls(settings)
+    urls = resolve_database_urls(settings.database_config())
     if migrate:
-        from imdb_tracker.db.migrate import upgrade
-
         upgrade(urls.tracker)
-    prepare_dagster_home(settings, urls)
+    prepare_dagster_home(settings)
     return urls
-
-
-def dagster_instance(settings: Settings):  # -> dagster.DagsterInstance
-    """The Dagster instance of this home (PostgreSQL storage, the repository's run queue)."""
-    from dagster import DagsterInstance
-
-    prepare(settings)
-    return DagsterInstance.get()

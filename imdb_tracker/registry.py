@@ -12,7 +12,7 @@ from dagster import DagsterInstance
 from sqlalchemy import Engine
 
 from imdb_tracker.db import movies as movie_queries
-from imdb_tracker.orchestration.partitions import MOVIES_PARTITION
+from imdb_tracker.defs.partitions import MOVIES_PARTITION, tracked_movies
 
 
 @dataclass
@@ -24,7 +24,7 @@ class MovieRegistry:
 
     def tracked_ids(self) -> list[str]:
         """Ids of the tracked movies (the partition keys), sorted."""
-        return sorted(self.instance.get_dynamic_partitions(MOVIES_PARTITION))
+        return tracked_movies(self.instance)
 
     def add(self, movie_id: str, *, client: str | None = None, title: str | None = None) -> bool:
         """Track ``movie_id`` (and tie it to ``client``); True when it was not tracked before."""

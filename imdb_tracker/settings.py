@@ -1,5 +1,10 @@
 """All configuration in one place, read from the environment or a `.env` file.
 
+One path for every process (the CLI, the Dagster code location and its runs, the demo, the tests):
+:func:`get_settings` loads ``.env`` into the environment (never overriding what is already set)
+and reads :class:`Settings` from it once. Dagster resources are built from these settings in one
+function (``imdb_tracker.defs.resources.build_resources``), secrets as ``EnvVar`` names.
+
 Secrets are :class:`pydantic.SecretStr`, so they never print by accident; ``imdb-tracker settings
 show`` prints them masked.
 """
@@ -10,21 +15,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from dotenv import load_dotenv
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from imdb_tracker.db.server import DatabaseConfig
+
 IMDB_DEFAULT_BASE_URL = "https://www.imdb.com"
+DOTENV_FILE = ".env"
 
 
 class Settings(BaseSettings):
     """Settings of every component; field ``foo_bar`` is read from env ``FOO_BAR``."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
-    )
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
 
     # Local state: embedded database, Dagster home, backups.
-    home: Path = Field(Path(".imdb_tracker"), validation_alias=AliasChoices("IMDB_TRACKER_HOME"))
+    home: Path = Field(default=Path(".imdb_tracker"), validation_alias=AliasChoices("IMDB_TRACKER_HOME"))
 
     # Database: a full URL, or the original tool's DB_* variables; neither = embedded PostgreSQL.
     database_url: SecretStr | None = None
@@ -84,7 +91,20 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_database(self) -> bool:
         """True when no external database is configured."""
-        return self.database_url is None and self.db_host is None
+        return self.database_config().embedded
+
+    def database_config(self) -> DatabaseConfig:
+        """Where the tracker and Dagster databases are (see :class:`DatabaseConfig`)."""
+        return DatabaseConfig(
+            home=str(self.resolved_home),
+            database_url=_secret(self.database_url),
+            host=self.db_host,
+            port=self.db_port,
+            name=self.db_name,
+            user=self.db_user,
+            password=_secret(self.db_password),
+            dagster_database_url=_secret(self.dagster_database_url),
+        )
 
     def masked(self) -> dict[str, Any]:
         """Every setting as printable values, secrets and URL passwords replaced by ``****``."""
@@ -106,7 +126,14 @@ def mask_url_password(url: str) -> str:
     return f"{scheme}://{user}{':****' if has_password else ''}@{host}"
 
 
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (read once)."""
+    """The process-wide settings, read once: ``.env`` of the working directory is loaded into the
+    environment first (variables already set win), so settings and Dagster ``EnvVar`` secrets
+    see the same values."""
+    load_dotenv(DOTENV_FILE, override=False)
     return Settings()

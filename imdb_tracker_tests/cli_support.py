@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 
 def run_cli(
@@ -40,3 +45,46 @@ def stop_process_group(process: subprocess.Popen, timeout: float = 30) -> None:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def graphql(port: int, query: str) -> dict[str, Any]:
+    """The ``data`` of a GraphQL query to the Dagster webserver on ``port``."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["data"]
+
+
+def wait_for_graphql(port: int, timeout: float = 180) -> list[dict[str, Any]]:
+    """Wait until the webserver on ``port`` serves the code location's assets; returns the asset nodes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            assets = graphql(port, "{ assetNodes { assetKey { path } } }")["assetNodes"]
+            if assets:
+                return assets
+        except OSError:
+            pass
+        time.sleep(1)
+    raise AssertionError(f"the Dagster webserver on port {port} did not come up within {timeout:g} s")
+
+
+def partition_names(port: int, job: str = "movie_metadata_job") -> list[str]:
+    """The partition keys the webserver on ``port`` lists for ``job`` (the ``movies`` partitions)."""
+    data = graphql(
+        port,
+        '{ partitionSetOrError(repositorySelector: {repositoryName: "__repository__", '
+        f'repositoryLocationName: "imdb_tracker"}}, partitionSetName: "{job}_partition_set") '
+        "{ ... on PartitionSet { partitionsOrError { ... on Partitions { results { name } } } } } }",
+    )
+    return [p["name"] for p in data["partitionSetOrError"]["partitionsOrError"]["results"]]

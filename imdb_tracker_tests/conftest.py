@@ -15,8 +15,7 @@ from imdb_tracker.settings import Settings, get_settings
 
 pytest_plugins = [
     "imdb_tracker_tests.backup_support",
-    "imdb_tracker_tests.fake_openai",
-    "imdb_tracker_tests.replica.fixtures",
+    "imdb_tracker_tests.fakes",
 ]
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,7 +49,7 @@ def tracker_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     stop_child_processes()
     from imdb_tracker.db.server import stop_embedded_server
 
-    stop_embedded_server(Settings())
+    stop_embedded_server(Settings().database_config())
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)

@@ -5,17 +5,11 @@ from pathlib import Path
 
 import pandas as pd
 from dagster import DagsterInstance, materialize
-from dagster_aws.s3 import S3Resource
 
 from imdb_tracker.backup.checksum import sha256_file
 from imdb_tracker.backup.local_store import list_local_backups
-from imdb_tracker.orchestration.backup_assets import (
-    BackupStorage,
-    database_backup,
-    hourly_database_backup_schedule,
-    movie_backup,
-)
-from imdb_tracker.orchestration.resources import TrackerDatabase
+from imdb_tracker.defs.backups.assets import database_backup, movie_backup
+from imdb_tracker.defs.backups.automation import database_backup_hourly
 from imdb_tracker_tests.backup_support import (
     MOTO_CREDENTIALS,
     REGION,
@@ -23,16 +17,21 @@ from imdb_tracker_tests.backup_support import (
     moto_client,
     new_bucket,
 )
+from imdb_tracker_tests.pipeline_support import pipeline_resources
 
 
 def resources(endpoint: str, bucket: str, backup_dir: Path) -> dict:
-    return {
-        "database": TrackerDatabase(),
-        "s3": S3Resource(endpoint_url=endpoint, region_name=REGION, max_attempts=1, **MOTO_CREDENTIALS),
-        "backup_storage": BackupStorage(
-            backup_dir=str(backup_dir), s3_bucket=bucket, s3_prefix="tracker", keep_hourly=2, keep_daily=1
-        ),
-    }
+    return pipeline_resources(
+        s3_endpoint_url=endpoint,
+        aws_region=REGION,
+        aws_access_key_id=MOTO_CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=MOTO_CREDENTIALS["aws_secret_access_key"],
+        backup_dir=backup_dir,
+        s3_bucket=bucket,
+        s3_prefix="tracker",
+        backup_keep_hourly=2,
+        backup_keep_daily=1,
+    )
 
 
 def step_failure(result):
@@ -57,8 +56,8 @@ def test_database_backup_materializes_with_metadata_and_lands_in_s3(sample_db, s
     head = moto_client(s3_endpoint).head_object(Bucket=bucket, Key=f"tracker/db/{local.name}")
     assert head["Metadata"]["sha256"] == metadata["sha256"].value
 
-    assert hourly_database_backup_schedule.cron_schedule == "5 * * * *"
-    assert hourly_database_backup_schedule.job_name == "database_backup_job"
+    assert database_backup_hourly.cron_schedule == "5 * * * *"
+    assert database_backup_hourly.job_name == "database_backup_job"
 
 
 def test_s3_down_keeps_the_local_backup_and_fails_naming_it(sample_db, tmp_path):

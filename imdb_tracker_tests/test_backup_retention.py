@@ -9,6 +9,8 @@ from imdb_tracker.backup.errors import NoBackupFound
 from imdb_tracker.backup.naming import backup_name, parse_backup_name
 from imdb_tracker.backup.retention import timestamps_to_keep, timestamps_to_prune
 
+pytestmark = pytest.mark.fast
+
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2025, 4, day, hour, minute, tzinfo=UTC)

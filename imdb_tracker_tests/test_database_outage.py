@@ -14,11 +14,11 @@ from imdb_tracker.db import migrate
 from imdb_tracker.db.movies import register_movie
 from imdb_tracker.db.schema import reviews
 from imdb_tracker.db.server import ensure_database, start_embedded_server
-from imdb_tracker.orchestration.assets import movie_reviews
-from imdb_tracker.orchestration.partitions import MOVIES_PARTITION
-from imdb_tracker.orchestration.resources import ImdbClient, TrackerDatabase
-from imdb_tracker_tests.replica.fixtures import TEST_RATE
-from imdb_tracker_tests.replica.server import Fault, start_replica
+from imdb_tracker.defs.movies.assets import movie_reviews
+from imdb_tracker.defs.partitions import MOVIES_PARTITION
+from imdb_tracker_dev.replica.server import Fault, start_replica
+from imdb_tracker_tests.fakes import TEST_RATE
+from imdb_tracker_tests.pipeline_support import pipeline_resources
 
 MOVIE = "tt0029583"  # 429 reviews: 9 GraphQL pages after the first
 
@@ -67,10 +67,9 @@ def test_database_outage_mid_scrape_loses_nothing_and_recovers(database_urls, tm
             [movie_reviews],
             partition_key=MOVIE,
             instance=instance,
-            resources={
-                "database": TrackerDatabase(database_url=url),
-                "imdb": ImdbClient(base_url=replica.base_url, requests_per_second=TEST_RATE),
-            },
+            resources=pipeline_resources(
+                database_url=url, imdb_base_url=replica.base_url, imdb_requests_per_second=TEST_RATE
+            ),
             raise_on_error=False,
         )
         plug.join()

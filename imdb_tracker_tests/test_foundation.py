@@ -21,6 +21,7 @@ from imdb_tracker_tests.cli_support import run_cli
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("ref", "expected"),
     [
@@ -37,6 +38,7 @@ def test_parse_movie_id_accepts_the_three_forms(ref: str, expected: str) -> None
     assert parse_movie_id(ref) == expected
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     "ref", ["tt12", "abc", "https://example.com/x", "tt0033467x", "https://www.imdb.com/name/nm0000126/"]
 )
@@ -45,12 +47,14 @@ def test_parse_movie_id_rejects_malformed(ref: str) -> None:
         parse_movie_id(ref)
 
 
+@pytest.mark.fast
 def test_titles_are_not_id_like() -> None:
     assert not is_id_like("Citizen Kane")
     assert not is_id_like("abc")
     assert is_id_like("tt12") and is_id_like("https://example.com/x") and is_id_like("0033467")
 
 
+@pytest.mark.fast
 def test_settings_mask_secrets_and_url_passwords() -> None:
     settings = Settings(
         database_url="postgresql://tracker:hunter2@db.example/imdb",

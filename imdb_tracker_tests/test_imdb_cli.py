@@ -6,8 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+from imdb_tracker_dev.replica import Fault, Replica
 from imdb_tracker_tests.cli_support import run_cli
-from imdb_tracker_tests.replica import Fault, Replica
 
 
 def _scrape(*args: str, cwd: Path, **env_vars: str) -> subprocess.CompletedProcess[str]:

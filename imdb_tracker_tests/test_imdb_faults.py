@@ -6,8 +6,8 @@ import pytest
 
 from imdb_tracker.imdb.errors import RateLimited, ServerError
 from imdb_tracker.imdb.models import Review
-from imdb_tracker_tests.replica import Fault, Replica
-from imdb_tracker_tests.replica.fixtures import replica_browser
+from imdb_tracker_dev.replica import Fault, Replica
+from imdb_tracker_tests.fakes import replica_browser
 
 MOVIE = "tt0029583"  # 429 reviews: page 1, the "25 more" click, then 8 requests of 50
 

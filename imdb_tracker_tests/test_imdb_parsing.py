@@ -21,7 +21,9 @@ from imdb_tracker.imdb.parsing import (
 from imdb_tracker.imdb.ratelimit import Backoff, TokenBucket, parse_retry_after
 from imdb_tracker.imdb.reviews import SeenIds
 from imdb_tracker.imdb.search import best_movie_match, parse_suggestions, suggestion_url
-from imdb_tracker_tests.replica.data import shared_dir
+from imdb_tracker_dev.replica.data import shared_dir
+
+pytestmark = pytest.mark.fast
 
 PAGES = shared_dir() / "imdb" / "pages"
 

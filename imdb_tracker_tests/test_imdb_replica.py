@@ -10,9 +10,9 @@ import urllib.request
 from playwright.sync_api import sync_playwright
 
 from imdb_tracker.imdb.session import launch_chromium
-from imdb_tracker_tests.replica import Replica
-from imdb_tracker_tests.replica.render import compact_count
-from imdb_tracker_tests.replica.server import decode_cursor, encode_cursor
+from imdb_tracker_dev.replica import Replica
+from imdb_tracker_dev.replica.render import compact_count
+from imdb_tracker_dev.replica.server import decode_cursor, encode_cursor
 
 
 def _get(url: str) -> tuple[int, str]:

@@ -19,9 +19,9 @@ import pytest
 from imdb_tracker.imdb import ImdbBrowser, best_movie_match
 from imdb_tracker.imdb.errors import InvalidMovieId, LayoutChanged, MovieNotFound, SignInRequired
 from imdb_tracker.imdb.models import Review, TitleSuggestion
-from imdb_tracker_tests.replica import Replica, author_id_for, is_spoiler
-from imdb_tracker_tests.replica.data import sample_csv
-from imdb_tracker_tests.replica.fixtures import replica_browser
+from imdb_tracker_dev.replica import Replica, author_id_for, is_spoiler
+from imdb_tracker_dev.replica.data import sample_csv
+from imdb_tracker_tests.fakes import replica_browser
 
 
 def _csv_reviews() -> dict[str, Review]:

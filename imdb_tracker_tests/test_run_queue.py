@@ -1,31 +1,34 @@
-"""The run queue of `dagster.yaml` on a real instance: at most 5 scrapes at once, one per movie.
+"""The run queue of `dagster.yaml` on a real deployment: at most 5 scrapes at once, one per movie.
 
-Twelve `scrape_metadata` runs over eight movies are submitted to the session's Dagster instance
-(PostgreSQL storage, the repository's `dagster.yaml`); the real queued-run coordinator daemon
-dequeues them and the default run launcher executes them in subprocesses against a slowed-down
-IMDb replica. Concurrency is read back from the run records (start and end times).
+`imdb-tracker ui` (what `make up` runs: the Dagster webserver and daemon on the session's instance)
+serves the code location; twelve `movie_metadata_job` runs over eight movies are submitted through
+Dagster's public GraphQL client, the way a user or a script launches runs. The daemon's queued-run
+coordinator dequeues them and the default run launcher executes them in subprocesses against a
+slowed-down IMDb replica. Concurrency is read back from the run records (start and end times).
+
+The movies are added as partitions, so `new_movies_sensor` adds metadata runs of its own and
+`new_reviews_sensor` review runs: the limits must hold for every run, not only for ours.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
-from pathlib import Path
+from datetime import UTC, datetime
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
-from dagster._cli.job import _create_run  # what `dagster job launch` uses to create a run
-from dagster._core.test_utils import create_test_daemon_workspace_context
-from dagster._core.workspace.load_target import WorkspaceFileTarget
-from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import QueuedRunCoordinatorDaemon
+from dagster_graphql import DagsterGraphQLClient
 
-from imdb_tracker.orchestration.partitions import MOVIES_PARTITION
-from imdb_tracker.orchestration.tags import PARTITION_TAG
-from imdb_tracker_tests.replica.server import Fault, start_replica
+from imdb_tracker.defs.partitions import MOVIES_PARTITION, PARTITION_TAG, SCRAPE_TAG
+from imdb_tracker_dev.replica.server import Fault, start_replica
+from imdb_tracker_tests.cli_support import free_port, stop_process_group, wait_for_graphql
 
-REPO = Path(__file__).resolve().parent.parent
-MOVIES = ["tt0029583", "tt6208148", *(f"tt90000{n:02d}" for n in range(6))]
+MOVIES = [f"tt90000{n:02d}" for n in range(8)]
 REQUESTS = MOVIES + MOVIES[:4]  # 12 runs; the first four movies twice
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+ACTIVE = {DagsterRunStatus.STARTING, DagsterRunStatus.STARTED}
 
 
 def max_overlap(intervals: list[tuple[float, float]]) -> int:
@@ -38,63 +41,68 @@ def max_overlap(intervals: list[tuple[float, float]]) -> int:
     return peak
 
 
-def test_at_most_five_scrapes_and_one_per_movie(database_urls, monkeypatch) -> None:
+def test_at_most_five_scrapes_and_one_per_movie(no_tracked_movies, database_urls) -> None:
     replica = start_replica(faults=[Fault(route="title", every=1, status=None, delay_s=6.0)])
-    for movie_id in MOVIES[2:]:
+    for movie_id in MOVIES:
         replica.add_synthetic_movie(movie_id, 5)
-    monkeypatch.setenv("IMDB_BASE_URL", replica.base_url)
-    monkeypatch.setenv("IMDB_REQUESTS_PER_SECOND", "50")
+    port = free_port()
+    ui = subprocess.Popen(
+        [sys.executable, "-m", "imdb_tracker", "ui", "--port", str(port)],
+        env={**os.environ, "IMDB_BASE_URL": replica.base_url, "IMDB_REQUESTS_PER_SECOND": "50"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     instance = DagsterInstance.get()
+    started_at = datetime.now(UTC)
     try:
+        wait_for_graphql(port)
         instance.add_dynamic_partitions(MOVIES_PARTITION, MOVIES)
-        target = WorkspaceFileTarget([str(REPO / "workspace.yaml")])
-        with create_test_daemon_workspace_context(target, instance) as workspace_context:
-            workspace = workspace_context.create_request_context()
-            location = workspace.get_code_location("imdb_tracker")
-            repo = location.get_repository("__repository__")
-            remote_job = repo.get_full_job("scrape_metadata")
-            run_ids = []
-            for movie_id in REQUESTS:
-                run = _create_run(
-                    instance, location, repo, remote_job, {}, {PARTITION_TAG: movie_id}, None, None
-                )
-                instance.submit_run(run.run_id, workspace)
-                run_ids.append(run.run_id)
-            assert {r.status for r in instance.get_runs(RunsFilter(run_ids=run_ids))} == {
-                DagsterRunStatus.QUEUED
-            }
-
-            daemon = QueuedRunCoordinatorDaemon(interval_seconds=1)
-            observed_peak = 0
-            deadline = time.monotonic() + 420
-            while time.monotonic() < deadline:
-                list(daemon.run_iteration(workspace_context))
-                runs = instance.get_runs(RunsFilter(run_ids=run_ids))
-                active = [
-                    r for r in runs if r.status in (DagsterRunStatus.STARTING, DagsterRunStatus.STARTED)
-                ]
-                observed_peak = max(observed_peak, len(active))
-                active_movies = [r.tags[PARTITION_TAG] for r in active]
-                assert len(active_movies) == len(set(active_movies)), active_movies
-                if all(r.status in FINISHED for r in runs):
-                    break
-                time.sleep(0.5)
-
-        records = instance.get_run_records(RunsFilter(run_ids=run_ids))
-        assert all(r.dagster_run.status == DagsterRunStatus.SUCCESS for r in records), [
-            (r.dagster_run.tags[PARTITION_TAG], r.dagster_run.status) for r in records
+        client = DagsterGraphQLClient("127.0.0.1", port_number=port)
+        run_ids = [
+            client.submit_job_execution(
+                "movie_metadata_job", repository_location_name="imdb_tracker", tags={PARTITION_TAG: movie_id}
+            )
+            for movie_id in REQUESTS
         ]
-        spans = {r.dagster_run.run_id: (r.start_time, r.end_time) for r in records}
-        assert max_overlap(list(spans.values())) <= 5
-        assert observed_peak == 5  # the queue did run five at once: the limit, not luck, held it there
-        for movie_id in set(REQUESTS):
-            mine = [
-                spans[r.dagster_run.run_id] for r in records if r.dagster_run.tags[PARTITION_TAG] == movie_id
+        observed_peak = 0
+        deadline = time.monotonic() + 480
+        while time.monotonic() < deadline:
+            runs = [
+                r for r in instance.get_runs(RunsFilter(created_after=started_at)) if SCRAPE_TAG in r.tags
             ]
-            assert max_overlap(mine) == 1, movie_id
+            active = [r for r in runs if r.status in ACTIVE]
+            observed_peak = max(observed_peak, len(active))
+            active_movies = [r.tags[PARTITION_TAG] for r in active]
+            assert len(active_movies) == len(set(active_movies)), active_movies
+            ours = [r for r in runs if r.run_id in run_ids]
+            if len(ours) == len(run_ids) and all(r.status in FINISHED for r in runs):
+                break
+            time.sleep(0.5)
     finally:
+        stop_process_group(ui)
         for movie_id in MOVIES:
             instance.delete_dynamic_partition(MOVIES_PARTITION, movie_id)
-        instance.dispose()
         replica.stop()
-        os.environ.pop("IMDB_BASE_URL", None)
+
+    records = [
+        r
+        for r in instance.get_run_records(RunsFilter(created_after=started_at))
+        if SCRAPE_TAG in r.dagster_run.tags
+    ]
+    instance.dispose()
+    ours = [r for r in records if r.dagster_run.run_id in run_ids]
+    assert len(ours) == 12 and all(r.dagster_run.status == DagsterRunStatus.SUCCESS for r in ours), [
+        (r.dagster_run.tags[PARTITION_TAG], r.dagster_run.status) for r in ours
+    ]
+    spans = [(r.start_time, r.end_time) for r in records if r.start_time and r.end_time]
+    assert len(spans) >= 12
+    assert max_overlap(spans) <= 5
+    assert observed_peak == 5  # the queue did run five at once: the limit, not luck, held it there
+    for movie_id in MOVIES:
+        mine = [
+            (r.start_time, r.end_time)
+            for r in records
+            if r.dagster_run.tags.get(PARTITION_TAG) == movie_id and r.start_time and r.end_time
+        ]
+        assert max_overlap(mine) == 1, movie_id

@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 from imdb_tracker.sentiment import SCORE_FIELDS
+from imdb_tracker_dev.fake_openai import FakeOpenAI
 from imdb_tracker_tests.cli_support import run_cli
-from imdb_tracker_tests.fake_openai import FakeOpenAI
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"

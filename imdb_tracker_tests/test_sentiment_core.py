@@ -32,6 +32,8 @@ from imdb_tracker.sentiment.prompt import (
     user_message,
 )
 
+pytestmark = pytest.mark.fast
+
 
 def test_usage_adds_up_and_prices_cached_tokens_at_their_own_rate() -> None:
     total = Usage(1, 2_000_000, 1_000_000, 100_000) + Usage(2, 1_000_000, 0, 400_000)

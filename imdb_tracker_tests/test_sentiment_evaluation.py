@@ -7,6 +7,8 @@ import pytest
 from imdb_tracker.sentiment import AspectScores
 from imdb_tracker.sentiment.evaluation import evaluate, format_evaluation
 
+pytestmark = pytest.mark.fast
+
 
 def _scores(storytelling, overall) -> AspectScores:
     return AspectScores(

@@ -13,6 +13,8 @@ from imdb_tracker.sentiment.jsonl import read_labels, read_reviews
 from imdb_tracker.sentiment.offline import extract_text_rating, to_scale
 from imdb_tracker_tests.conftest import SAMPLE_CSV
 
+pytestmark = pytest.mark.fast
+
 DATA = Path(__file__).parent / "data"
 
 

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from imdb_tracker.sentiment import OpenAIBackend, Prices, RetryPolicy, ReviewInput
-from imdb_tracker_tests.fake_openai import FakeOpenAI
+from imdb_tracker_dev.fake_openai import FakeOpenAI
 
 API_KEY = "sk-test-do-not-log-4f8a"
 

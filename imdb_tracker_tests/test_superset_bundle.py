@@ -40,6 +40,7 @@ def _load(kind: str) -> dict[str, dict]:
     }
 
 
+@pytest.mark.fast
 def test_zip_has_one_top_folder_and_the_reader_uri() -> None:
     uri = reader_sqlalchemy_uri(SOCKET_URL)
     with zipfile.ZipFile(io.BytesIO(build_bundle_zip(uri))) as archive:
@@ -53,22 +54,26 @@ def test_zip_has_one_top_folder_and_the_reader_uri() -> None:
     assert url.query["host"] == "/tmp/home/pgdata"
 
 
+@pytest.mark.fast
 def test_reader_uri_keeps_host_and_drops_the_pipeline_credentials() -> None:
     uri = reader_sqlalchemy_uri("postgresql://tracker:s3cret@db.internal:5433/imdb")
     assert uri == f"postgresql+psycopg2://{READONLY_ROLE}:{PASSWORD_MASK}@db.internal:5433/imdb"
 
 
+@pytest.mark.fast
 def test_git_holds_no_connection_secret() -> None:
     text = (BUNDLE_DIR / DATABASE_FILE).read_text()
     assert "sqlalchemy_uri: ${READER_SQLALCHEMY_URI}" in text
     assert "password" not in text.lower()
 
 
+@pytest.mark.fast
 def test_missing_bundle_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match="no Superset bundle"):
         build_bundle_zip("postgresql://x", tmp_path)
 
 
+@pytest.mark.fast
 def test_every_dataset_is_a_reporting_view_with_movie_columns() -> None:
     datasets = _load("datasets")
     [database] = _load("databases").values()
@@ -79,6 +84,7 @@ def test_every_dataset_is_a_reporting_view_with_movie_columns() -> None:
         assert dataset["database_uuid"] == database["uuid"]
 
 
+@pytest.mark.fast
 def test_every_chart_sits_on_a_dashboard_and_uses_known_metrics() -> None:
     datasets = {d["uuid"]: d for d in _load("datasets").values()}
     charts = {c["uuid"]: c for c in _load("charts").values()}
@@ -102,6 +108,7 @@ def test_every_chart_sits_on_a_dashboard_and_uses_known_metrics() -> None:
         assert set(params.get("all_columns", [])) <= columns, chart["slice_name"]
 
 
+@pytest.mark.fast
 def test_uuids_are_unique() -> None:
     uuids = [
         doc["uuid"]
@@ -111,6 +118,7 @@ def test_uuids_are_unique() -> None:
     assert len(uuids) == len(set(uuids))
 
 
+@pytest.mark.fast
 def test_watchlist_clause_is_built_from_ids_only() -> None:
     assert watchlist_clause(["tt6208148", "tt0029583"]) == "movie_id IN ('tt0029583', 'tt6208148')"
     assert watchlist_clause([]) == "1 = 0"

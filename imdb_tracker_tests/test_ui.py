@@ -3,32 +3,31 @@ from the same instance as the CLI."""
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
-from imdb_tracker.orchestration.partitions import MOVIES_PARTITION
-from imdb_tracker_tests.cli_support import stop_process_group
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from imdb_tracker.defs.partitions import MOVIES_PARTITION
+from imdb_tracker_tests.cli_support import (
+    free_port,
+    graphql,
+    partition_names,
+    stop_process_group,
+    wait_for_graphql,
+)
 
 
-def graphql(port: int, query: str) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"content-type": "application/json"},
+def resource_values(port: int, resource: str) -> dict[str, tuple[str, str]]:
+    """``{field: (type, value)}`` of a top-level resource as the UI's resource page shows it."""
+    data = graphql(
+        port,
+        '{ topLevelResourceDetailsOrError(resourceSelector: {repositoryName: "__repository__", '
+        f'repositoryLocationName: "imdb_tracker", resourceName: "{resource}"}}) '
+        "{ ... on ResourceDetails { configuredValues { key value type } } } }",
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)["data"]
+    return {
+        v["key"]: (v["type"], v["value"]) for v in data["topLevelResourceDetailsOrError"]["configuredValues"]
+    }
 
 
 def test_ui_serves_the_assets_and_the_cli_partitions(no_tracked_movies, database_urls) -> None:
@@ -39,33 +38,27 @@ def test_ui_serves_the_assets_and_the_cli_partitions(no_tracked_movies, database
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "imdb_tracker", "ui", "--port", str(port)],
-        env={**os.environ, "IMDB_BASE_URL": "http://127.0.0.1:9"},  # nothing to scrape from here
+        # Nothing to scrape from here; an API key from the environment, which the UI must not show.
+        env={**os.environ, "IMDB_BASE_URL": "http://127.0.0.1:9", "OPENAI_API_KEY": "sk-ui-secret-42"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 180
-        assets = None
-        while time.monotonic() < deadline:
-            try:
-                assets = graphql(port, "{ assetNodes { assetKey { path } } }")["assetNodes"]
-                if assets:
-                    break
-            except OSError:
-                pass
-            time.sleep(1)
-        assert assets, "the webserver did not come up"
+        assets = wait_for_graphql(port)
         names = {node["assetKey"]["path"][0] for node in assets}
         assert {"movie_metadata", "movie_reviews", "review_sentiments", "database_backup"} <= names
-        partitions = graphql(
-            port,
-            '{ partitionSetOrError(repositorySelector: {repositoryName: "__repository__", '
-            'repositoryLocationName: "imdb_tracker"}, partitionSetName: "scrape_metadata_partition_set") '
-            "{ ... on PartitionSet { partitionsOrError { ... on Partitions { results { name } } } } } }",
-        )
-        names = [p["name"] for p in partitions["partitionSetOrError"]["partitionsOrError"]["results"]]
+        names = partition_names(port)
         assert names == ["tt0033467"]
+        # The resource page shows the settings in force, and only the name of a secret.
+        imdb, sentiment = (resource_values(port, name) for name in ("imdb", "sentiment"))
+        assert imdb["base_url"] == ("VALUE", '"http://127.0.0.1:9"')
+        assert imdb["requests_per_second"] == ("VALUE", "2.0")
+        assert sentiment["backend"] == ("VALUE", '"openai"') and sentiment["model"] == (
+            "VALUE",
+            '"gpt-4o-mini"',
+        )
+        assert sentiment["api_key"] == ("ENV_VAR", "OPENAI_API_KEY")
     finally:
         stop_process_group(server)
         with DagsterInstance.get() as instance:

@@ -1,7 +1,7 @@
 """`make demo`: the two sample movies through the real pipeline, offline, on the embedded database.
 
-OFFLINE SAMPLE MODE: the real Chromium scraper reads a local replica of IMDb (test code in
-``imdb_tracker_tests/replica``) that serves the 2,456 real reviews saved on 2025-04-11 in
+OFFLINE SAMPLE MODE: the real Chromium scraper reads a local replica of IMDb
+(:mod:`imdb_tracker_dev.replica`) that serves the 2,456 real reviews saved on 2025-04-11 in
 ``../shared/sample/``; sentiments come from the offline analyser. The runs are materialized
 through Dagster on the same instance `make up` shows. With IMDB_BASE_URL left at IMDb and a
 network, `imdb-tracker movies add` + `make up` track the real site with the same code.
@@ -12,27 +12,19 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # the replica lives in the (unshipped) test package
+from dagster import DagsterInstance
+from sqlalchemy import Engine, create_engine, select
 
-from dagster import DagsterInstance  # noqa: E402
-from sqlalchemy import create_engine, select  # noqa: E402
-
-from imdb_tracker.db.movies import describe_movies  # noqa: E402
-from imdb_tracker.db.schema import movie_snapshots  # noqa: E402
-from imdb_tracker.db.sentiments import aspect_averages  # noqa: E402
-from imdb_tracker.instance import prepare  # noqa: E402
-from imdb_tracker.orchestration.resources import ImdbClient, SentimentAnalyser, TrackerDatabase  # noqa: E402
-from imdb_tracker.orchestration.runner import (  # noqa: E402
-    failure_reason,
-    materialize_movies,
-    refresh_dashboards,
-)
-from imdb_tracker.registry import MovieRegistry  # noqa: E402
-from imdb_tracker.settings import get_settings  # noqa: E402
-from imdb_tracker_tests.replica.server import start_replica  # noqa: E402
+from imdb_tracker.db.movies import describe_movies
+from imdb_tracker.db.schema import movie_snapshots
+from imdb_tracker.db.sentiments import aspect_averages
+from imdb_tracker.defs.resources import build_resources
+from imdb_tracker.instance import prepare
+from imdb_tracker.on_demand import failure_reason, materialize_movies, refresh_dashboards
+from imdb_tracker.registry import MovieRegistry
+from imdb_tracker.settings import get_settings
+from imdb_tracker_dev.replica.server import start_replica
 
 SAMPLE_MOVIES = ("tt0029583", "tt6208148")
 
@@ -42,7 +34,7 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-def summary_table(engine, movie_ids: tuple[str, ...]) -> str:
+def summary_table(engine: Engine, movie_ids: tuple[str, ...]) -> str:
     """Movie, rating, reviews and aspect averages as a fixed-width table."""
     header = (
         "movie",
@@ -56,7 +48,7 @@ def summary_table(engine, movie_ids: tuple[str, ...]) -> str:
         "themes",
         "overall",
     )
-    rows = [header]
+    rows: list[tuple[str, ...]] = [header]
     with engine.connect() as conn:
         for movie in describe_movies(conn, list(movie_ids)):
             rating = conn.execute(
@@ -98,11 +90,14 @@ def main() -> int:
     registry = MovieRegistry(instance, engine)
     for movie_id in SAMPLE_MOVIES:
         registry.add(movie_id)
-    resources = {
-        "database": TrackerDatabase(),
-        "imdb": ImdbClient(base_url=replica.base_url, requests_per_second=20.0),
-        "sentiment": SentimentAnalyser(backend="offline"),
-    }
+    demo_settings = settings.model_copy(
+        update={
+            "imdb_base_url": replica.base_url,
+            "imdb_requests_per_second": 20.0,
+            "sentiment_backend": "offline",
+        }
+    )
+    resources = build_resources(demo_settings)
     say("Materializing movie_metadata, movie_reviews, review_sentiments through Dagster ...")
     try:
         runs = materialize_movies(

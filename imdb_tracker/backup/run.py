@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from imdb_tracker.backup.dump import LocalBackup, dump_database
-from imdb_tracker.backup.errors import S3Unavailable
+from imdb_tracker.backup.errors import BackupError
 from imdb_tracker.backup.local_store import prune_local_backups
 from imdb_tracker.backup.retention import RetentionPolicy
 from imdb_tracker.backup.s3_store import S3_ERRORS, describe_s3_error, prune_s3_backups, upload_backup
@@ -31,6 +31,18 @@ class BackupReport:
     pruned_local: list[Path]
     s3_key: str | None = None
     pruned_s3: list[str] = field(default_factory=list)
+
+
+class S3Unavailable(BackupError):
+    """The local backup is complete, but storing it in S3 (or pruning S3) failed."""
+
+    def __init__(self, report: BackupReport, step: str, cause: str) -> None:
+        local_path = report.backup.path
+        super().__init__(
+            f"S3 {step} failed ({cause}); nothing is lost: the local backup is complete at {local_path}"
+        )
+        self.local_path = local_path
+        self.report = report
 
 
 def run_database_backup(

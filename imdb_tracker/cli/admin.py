@@ -34,7 +34,7 @@ def db_group() -> None:
 @pass_runtime
 def db_upgrade(runtime: Runtime, revision: str) -> None:
     """Migrate the schema up to REVISION."""
-    urls = resolve_database_urls(runtime.settings)
+    urls = resolve_database_urls(runtime.settings.database_config())
     migrate.upgrade(urls.tracker, revision)
     click.echo(f"database at revision {migrate.current_revision(urls.tracker)}")
 
@@ -44,7 +44,7 @@ def db_upgrade(runtime: Runtime, revision: str) -> None:
 @pass_runtime
 def db_downgrade(runtime: Runtime, revision: str) -> None:
     """Migrate the schema down to REVISION (``base`` drops every table)."""
-    urls = resolve_database_urls(runtime.settings)
+    urls = resolve_database_urls(runtime.settings.database_config())
     migrate.downgrade(urls.tracker, revision)
     click.echo(f"database at revision {migrate.current_revision(urls.tracker)}")
 
@@ -53,7 +53,7 @@ def db_downgrade(runtime: Runtime, revision: str) -> None:
 @pass_runtime
 def db_status(runtime: Runtime) -> None:
     """Print where the databases are and the schema revision."""
-    urls = resolve_database_urls(runtime.settings)
+    urls = resolve_database_urls(runtime.settings.database_config())
     kind = "embedded" if runtime.settings.uses_embedded_database else "configured"
     click.echo(f"tracker database ({kind}): {mask_url_password(urls.tracker)}")
     click.echo(f"dagster database: {mask_url_password(urls.dagster)}")
@@ -64,5 +64,5 @@ def db_status(runtime: Runtime) -> None:
 @pass_runtime
 def db_stop(runtime: Runtime) -> None:
     """Stop the embedded PostgreSQL server of this home."""
-    stopped = stop_embedded_server(runtime.settings)
+    stopped = stop_embedded_server(runtime.settings.database_config())
     click.echo("embedded server stopped" if stopped else "embedded server was not running")

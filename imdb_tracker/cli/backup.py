@@ -13,12 +13,12 @@ import click
 
 from imdb_tracker.backup.catalog import BackupRef, newest_at_or_before
 from imdb_tracker.backup.checksum import read_sidecar
-from imdb_tracker.backup.errors import BackupError, S3Unavailable
+from imdb_tracker.backup.errors import BackupError
 from imdb_tracker.backup.local_store import list_local_backups
 from imdb_tracker.backup.pg_tools import sqlalchemy_url
 from imdb_tracker.backup.restore import restore_database
 from imdb_tracker.backup.retention import RetentionPolicy
-from imdb_tracker.backup.run import BackupReport, S3Location, run_database_backup
+from imdb_tracker.backup.run import BackupReport, S3Location, S3Unavailable, run_database_backup
 from imdb_tracker.backup.s3_store import S3_ERRORS, describe_s3_error, download_backup, list_s3_backups
 from imdb_tracker.cli.common import EXIT_BAD_INPUT, Runtime, fail, pass_runtime
 from imdb_tracker.settings import Settings, mask_url_password

@@ -15,15 +15,15 @@ from imdb_tracker.imdb.ids import parse_movie_id
 @pass_runtime
 def run_command(runtime: Runtime, refs: tuple[str, ...], run_all: bool) -> None:
     """Materialize metadata, reviews and sentiments of tracked movies now (runs show in the UI)."""
-    from imdb_tracker.definitions import defs
-    from imdb_tracker.orchestration.partitions import MOVIES_PARTITION
-    from imdb_tracker.orchestration.runner import failure_reason, materialize_movies, refresh_dashboards
+    from imdb_tracker.defs.partitions import tracked_movies
+    from imdb_tracker.defs.resources import build_resources
+    from imdb_tracker.on_demand import failure_reason, materialize_movies, refresh_dashboards
 
     try:
         wanted = [parse_movie_id(ref) for ref in refs]
     except InvalidMovieId as exc:
         fail(str(exc), EXIT_BAD_INPUT)
-    tracked = set(runtime.instance.get_dynamic_partitions(MOVIES_PARTITION))
+    tracked = set(tracked_movies(runtime.instance))
     if run_all:
         wanted = sorted(tracked)
     if not wanted:
@@ -31,14 +31,15 @@ def run_command(runtime: Runtime, refs: tuple[str, ...], run_all: bool) -> None:
     untracked = [movie_id for movie_id in wanted if movie_id not in tracked]
     if untracked:
         fail(f"not tracked: {', '.join(untracked)} (add with `imdb-tracker movies add`)", EXIT_BAD_INPUT)
+    resources = build_resources(runtime.settings)
     failed = 0
-    for movie_id, result in materialize_movies(runtime.instance, wanted, defs.resources):
+    for movie_id, result in materialize_movies(runtime.instance, wanted, resources):
         if result.success:
             click.echo(f"{movie_id}: done (run {result.run_id})")
         else:
             failed += 1
             click.echo(f"{movie_id}: failed: {failure_reason(result)}", err=True)
-    refreshed = refresh_dashboards(runtime.instance, defs.resources)
+    refreshed = refresh_dashboards(runtime.instance, resources)
     if not refreshed.success:
         click.echo(f"dashboard aggregates not refreshed: {failure_reason(refreshed)}", err=True)
     if failed:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from importlib.resources import files
 from pathlib import Path
 
 import click
 
 from imdb_tracker.cli.common import Runtime, pass_runtime
 
-WORKSPACE_YAML = Path(__file__).resolve().parents[2] / "workspace.yaml"
+WORKSPACE_YAML = files("imdb_tracker").joinpath("workspace.yaml")
+"""The code location (package data; ``workspace.yaml`` at the repository root links here)."""
 
 
 @click.command("ui")

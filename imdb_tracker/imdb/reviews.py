@@ -13,7 +13,7 @@ import json
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
@@ -100,7 +100,7 @@ class ReviewScrape:
         self._session = session
         self._seen = SeenIds()
         self._query: PersistedQuery | None = None
-        self._pages = self._run()
+        self._pages: Generator[list[Review]] = self._run()
 
     def __iter__(self) -> Iterator[list[Review]]:
         return self._pages
@@ -113,7 +113,7 @@ class ReviewScrape:
     def _room(self) -> int | None:
         return None if self.max_reviews is None else self.max_reviews - self.scraped
 
-    def _run(self) -> Iterator[list[Review]]:
+    def _run(self) -> Generator[list[Review]]:
         if self._room == 0:
             return
         page = self._session.new_page()

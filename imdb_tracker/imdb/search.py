@@ -62,7 +62,7 @@ def best_movie_match(
     """
     year_match = _YEAR.search(query)
     wanted_year = int(year_match.group(1)) if year_match and year_match.start() > 0 else None
-    wanted_title = _normalise(query[: year_match.start()] if wanted_year else query)
+    wanted_title = _normalise(query[: year_match.start()] if year_match and wanted_year else query)
     movies = [s for s in suggestions if s.kind in MOVIE_KINDS]
     if wanted_year is not None:
         movies = [s for s in movies if s.year == wanted_year]

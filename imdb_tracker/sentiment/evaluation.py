@@ -56,7 +56,7 @@ def evaluate(labels: Mapping[str, Labels], predictions: Mapping[str, AspectScore
         predicted = scores.to_dict() if scores is not None else dict.fromkeys(SCORE_FIELDS)
         for field in SCORE_FIELDS:
             pairs[field].append((gold.get(field), predicted[field]))
-    confusion = {g: dict.fromkeys(SCALE, 0) for g in SCALE}
+    confusion: dict[int, dict[int, int]] = {g: dict.fromkeys(SCALE, 0) for g in SCALE}
     for gold, pred in pairs["overall"]:
         if gold is not None and pred is not None:
             confusion[gold][pred] += 1

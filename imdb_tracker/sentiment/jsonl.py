@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from pydantic import ValidationError
+
 from imdb_tracker.sentiment.cache import Fingerprint
 from imdb_tracker.sentiment.models import SCORE_FIELDS, AspectScores, ReviewInput, SentimentResult
 
@@ -52,8 +54,8 @@ def read_labels(path: Path, split: str | None = None) -> dict[str, dict[str, int
             if split is not None and record.get("split") != split:
                 continue
             try:
-                scores = AspectScores(**{f: record.get(f) for f in SCORE_FIELDS})
-            except ValueError as exc:
+                scores = AspectScores.model_validate({f: record.get(f) for f in SCORE_FIELDS})
+            except ValidationError as exc:
                 raise SentimentInputError(
                     f"{path}:{number}: invalid label ({exc.errors()[0]['msg']})"
                 ) from None
@@ -71,7 +73,7 @@ def read_cache(path: Path) -> dict[str, tuple[Fingerprint, AspectScores]]:
             if record.get("error") or not record.get("content_hash"):
                 continue
             try:
-                scores = AspectScores(**{f: record.get(f) for f in SCORE_FIELDS})
+                scores = AspectScores.model_validate({f: record.get(f) for f in SCORE_FIELDS})
                 fingerprint = Fingerprint(
                     record["content_hash"], record["backend"], record["model"], record["prompt_version"]
                 )

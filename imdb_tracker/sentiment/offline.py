@@ -102,7 +102,7 @@ class OfflineAnalyser:
         overall = self._overall_value(review.title, compounds, written_rating)
         scores = {aspect: self._aspect_score(values, overall) for aspect, values in per_aspect.items()}
         scores["overall"] = to_scale(overall, self.tuning.overall_thresholds)
-        return AspectScores(**scores)
+        return AspectScores.model_validate(scores)
 
     def _compound(self, text: str) -> float:
         return self._vader.polarity_scores(text)["compound"]

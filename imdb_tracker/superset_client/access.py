@@ -89,14 +89,16 @@ def bundle_objects(api: SupersetApi) -> BundleObjects:
     return BundleObjects(found["datasets"], found["dashboards"])
 
 
-def role_id(api: SupersetApi, name: str, create: bool = False) -> int | None:
-    """Id of the Superset role ``name``; created when absent and ``create``."""
+def role_id(api: SupersetApi, name: str) -> int | None:
+    """Id of the Superset role ``name``, or None."""
     rows = api.list("security/roles", filters=[("name", "eq", name)])
-    if rows:
-        return rows[0]["id"]
-    if not create:
-        return None
-    return api.post("/api/v1/security/roles/", {"name": name})["id"]
+    return rows[0]["id"] if rows else None
+
+
+def ensure_role(api: SupersetApi, name: str) -> int:
+    """Id of the Superset role ``name``, created when absent."""
+    existing = role_id(api, name)
+    return existing if existing is not None else api.post("/api/v1/security/roles/", {"name": name})["id"]
 
 
 def user_id(api: SupersetApi, username: str) -> int | None:
@@ -111,7 +113,7 @@ def apply_client_access(api: SupersetApi, conn: Connection, client: str) -> Clie
     objects = bundle_objects(api)
     movie_ids = client_movie_ids(conn, client)
     clause = watchlist_clause(movie_ids)
-    role = role_id(api, client_role_name(client), create=True)
+    role = ensure_role(api, client_role_name(client))
     _grant_datasets(api, role, objects.dataset_ids)
     _put_rls_rule(api, client, role, objects.dataset_ids, clause)
     for dashboard in objects.dashboard_ids:
@@ -122,7 +124,7 @@ def apply_client_access(api: SupersetApi, conn: Connection, client: str) -> Clie
 def ensure_client_user(api: SupersetApi, client: str, password: str) -> int:
     """Create or update user ``client`` (roles Gamma + the client's role, the given password)."""
     base = role_id(api, BASE_ROLE)
-    own = role_id(api, client_role_name(client), create=True)
+    own = ensure_role(api, client_role_name(client))
     if base is None:
         raise SupersetError(f"Superset has no {BASE_ROLE} role: run `superset init` first")
     payload = {

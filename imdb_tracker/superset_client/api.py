@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import requests
@@ -97,7 +98,10 @@ class SupersetApi:
         return self.request("DELETE", path)
 
     def list(
-        self, resource: str, filters: list[tuple[str, str, Any]] = (), columns: list[str] = ()
+        self,
+        resource: str,
+        filters: Sequence[tuple[str, str, Any]] = (),
+        columns: Sequence[str] = (),
     ) -> list[dict]:
         """Every object of ``/api/v1/<resource>/`` matching ``(column, operator, value)`` filters."""
         rows: list[dict] = []

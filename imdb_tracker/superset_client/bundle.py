@@ -16,7 +16,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-BUNDLE_DIR = Path(__file__).resolve().parents[2] / "superset" / "bundle"
+BUNDLE_DIR = Path(__file__).resolve().parents[1] / "superset_bundle"
+"""The bundle as package data (``superset/bundle`` in the repository links here)."""
 ZIP_ROOT = "imdb_tracker_dashboards"
 DATABASE_FILE = "databases/imdb_tracker.yaml"
 URI_PLACEHOLDER = "${READER_SQLALCHEMY_URI}"

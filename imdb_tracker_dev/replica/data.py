@@ -16,13 +16,17 @@ from pathlib import Path
 
 from imdb_tracker.imdb.models import Review
 
-REPO = Path(__file__).resolve().parents[2]
+SOURCE_TREE = Path(__file__).resolve().parents[2]
 SAMPLE_MOVIES = ("tt0029583", "tt6208148")
 
 
 def shared_dir() -> Path:
-    """``$IMDB_TRACKER_SHARED`` or ``<repo>/../shared``."""
-    return Path(os.environ.get("IMDB_TRACKER_SHARED", REPO.parent / "shared"))
+    """``$IMDB_TRACKER_SHARED``, else ``../shared`` beside the source checkout (or, for an installed
+    package, beside the working directory)."""
+    if "IMDB_TRACKER_SHARED" in os.environ:
+        return Path(os.environ["IMDB_TRACKER_SHARED"])
+    checkout = SOURCE_TREE if (SOURCE_TREE / "setup.py").is_file() else Path.cwd()
+    return checkout.parent / "shared"
 
 
 def sample_csv() -> Path:

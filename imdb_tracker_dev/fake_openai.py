@@ -19,14 +19,11 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-import pytest
 
 from imdb_tracker.sentiment.models import ReviewInput
 from imdb_tracker.sentiment.offline import OfflineAnalyser
@@ -347,20 +344,13 @@ def _parse_upload(content_type: str, body: bytes) -> tuple[str, str, bytes]:
         name = part.get_param("name", header="content-disposition")
         if name == "file":
             filename = part.get_filename() or filename
-            content = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            content = payload if isinstance(payload, bytes) else b""
         elif name == "purpose":
-            purpose = part.get_content().strip()
+            purpose = str(part.get_content()).strip()
     return filename, purpose, content
 
 
 def start_fake_openai(**options: Any) -> FakeOpenAI:
     """Start a fake server on a random port; ``options`` are the :class:`FakeOpenAI` settings."""
     return FakeOpenAI(**options)
-
-
-@pytest.fixture
-def fake_openai() -> Iterator[FakeOpenAI]:
-    """A default fake server, stopped after the test; change its settings inside the test."""
-    server = start_fake_openai()
-    yield server
-    server.stop()

@@ -8,8 +8,8 @@ from collections.abc import Iterator, Mapping
 
 from dagster import DagsterInstance, ExecuteInProcessResult, materialize
 
-from imdb_tracker.orchestration.assets import movie_metadata, movie_reviews, review_sentiments
-from imdb_tracker.orchestration.reporting_assets import reporting_views
+from imdb_tracker.defs.movies.assets import movie_metadata, movie_reviews, review_sentiments
+from imdb_tracker.defs.reporting.assets import reporting_views
 
 PIPELINE_ASSETS = (movie_metadata, movie_reviews, review_sentiments)
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

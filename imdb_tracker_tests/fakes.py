@@ -1,4 +1,5 @@
-"""Pytest fixtures for the IMDb replica (import them into conftest.py or load with ``-p``)."""
+"""Pytest fixtures for the two stand-ins of :mod:`imdb_tracker_dev`: the IMDb replica and the fake
+OpenAI server (a pytest plugin of ``conftest.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from imdb_tracker.imdb import ImdbBrowser
-from imdb_tracker_tests.replica.server import Replica, start_replica
+from imdb_tracker_dev.fake_openai import FakeOpenAI, start_fake_openai
+from imdb_tracker_dev.replica.server import Replica, start_replica
 
 TEST_RATE = 50.0
 """Requests per second the tests allow the client (the default of 2 would make them slow)."""
@@ -47,3 +49,11 @@ def imdb_client(imdb_replica: Replica) -> Iterator[ImdbBrowser]:
     """One Chromium per test module, pointed at the session replica."""
     with replica_browser(imdb_replica) as browser:
         yield browser
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAI]:
+    """A default fake server, stopped after the test; change its settings inside the test."""
+    server = start_fake_openai()
+    yield server
+    server.stop()

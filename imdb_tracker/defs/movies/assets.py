@@ -3,24 +3,11 @@
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetExecutionContext,
-    AutomationCondition,
-    Backoff,
-    Config,
-    Failure,
-    Jitter,
-    MaterializeResult,
-    MetadataValue,
-    RetryPolicy,
-    asset,
-)
+import dagster as dg
 from pydantic import Field
+from sqlalchemy import Connection
 
 from imdb_tracker.db import quality
 from imdb_tracker.db.movies import register_movie
@@ -34,19 +21,23 @@ from imdb_tracker.db.reviews import (
     upsert_reviews,
 )
 from imdb_tracker.db.sentiments import aspect_averages, iter_reviews_to_score, save_sentiments
+from imdb_tracker.defs.movies.checks import (
+    METADATA_CHECKS,
+    METADATA_MAX_AGE,
+    REVIEW_CHECKS,
+    SENTIMENT_CHECKS,
+    metadata_check_results,
+    review_check_results,
+    sentiment_check_results,
+)
+from imdb_tracker.defs.partitions import movies_partitions, tracked_movies
+from imdb_tracker.defs.policies import IO_RETRY, OWNERS
+from imdb_tracker.defs.resources import ImdbClient, SentimentAnalyser, TrackerDatabase
 from imdb_tracker.imdb.errors import ImdbError, LayoutChanged, MovieNotFound, SignInRequired
-from imdb_tracker.orchestration.partitions import movies_partitions
-from imdb_tracker.orchestration.resources import ImdbClient, SentimentAnalyser, TrackerDatabase
 from imdb_tracker.sentiment.cache import Fingerprint
 from imdb_tracker.sentiment.models import Usage
 
-OWNERS = ["team:data-engineering"]
 GROUP = "imdb"
-METADATA_MAX_AGE = timedelta(hours=2)
-
-# Transient I/O (browser crash, network, database restart) is retried with backoff; the IMDb client
-# already retries 429/5xx itself, so a step failing here has met a longer outage.
-IO_RETRY = RetryPolicy(max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 # Errors that no retry will fix: say so once, clearly, and keep the stored data as it is.
 PERMANENT_ERRORS = (MovieNotFound, LayoutChanged, SignInRequired)
@@ -58,9 +49,9 @@ def imdb_failures() -> Iterator[None]:
     try:
         yield
     except PERMANENT_ERRORS as exc:
-        raise Failure(description=str(exc), allow_retries=False) from exc
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
     except ImdbError as exc:
-        raise Failure(description=str(exc)) from exc
+        raise dg.Failure(description=str(exc)) from exc
 
 
 def now_utc() -> datetime:
@@ -68,23 +59,17 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-@asset(
+@dg.asset(
     partitions_def=movies_partitions,
     group_name=GROUP,
     owners=OWNERS,
     kinds={"playwright", "postgres"},
     retry_policy=IO_RETRY,
-    check_specs=[
-        AssetCheckSpec(
-            "tracked_metadata_fresh",
-            asset="movie_metadata",
-            description=f"Every tracked movie had its metadata scraped within {METADATA_MAX_AGE}.",
-        )
-    ],
+    check_specs=METADATA_CHECKS,
 )
 def movie_metadata(
-    context: AssetExecutionContext, imdb: ImdbClient, database: TrackerDatabase
-) -> MaterializeResult:
+    context: dg.AssetExecutionContext, imdb: ImdbClient, database: TrackerDatabase
+) -> dg.MaterializeResult:
     """IMDb title-page metadata of one movie (title, year, rating, votes, review count, …).
 
     Upserts the ``movies`` row and appends a ``movie_snapshots`` row, so rating, votes and the
@@ -99,10 +84,15 @@ def movie_metadata(
     with engine.begin() as conn:
         save_metadata(conn, meta, taken_at)
     with engine.connect() as conn:
-        tracked = sorted(context.instance.get_dynamic_partitions(movies_partitions.name))
-        freshness = quality.stale_metadata(conn, tracked, now_utc(), METADATA_MAX_AGE)
-    poster = MetadataValue.md(f"![poster]({meta.poster_url})") if meta.poster_url else MetadataValue.text("-")
-    return MaterializeResult(
+        freshness = quality.stale_metadata(
+            conn, tracked_movies(context.instance), now_utc(), METADATA_MAX_AGE
+        )
+    poster = (
+        dg.MetadataValue.md(f"![poster]({meta.poster_url})")
+        if meta.poster_url
+        else dg.MetadataValue.text("-")
+    )
+    return dg.MaterializeResult(
         metadata={
             "title": meta.title,
             "year": meta.year,
@@ -112,18 +102,11 @@ def movie_metadata(
             "poster": poster,
             "scrape_seconds": round(time.monotonic() - started, 2),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="tracked_metadata_fresh",
-                passed=freshness.passed,
-                severity=AssetCheckSeverity.WARN,
-                metadata=freshness.details,
-            )
-        ],
+        check_results=metadata_check_results(freshness),
     )
 
 
-class ReviewScrapeConfig(Config):
+class ReviewScrapeConfig(dg.Config):
     """Run configuration of ``movie_reviews``."""
 
     max_reviews: int | None = Field(
@@ -132,7 +115,7 @@ class ReviewScrapeConfig(Config):
     )
 
 
-def _newest_reviews_markdown(conn, movie_id: str) -> str:
+def _newest_reviews_markdown(conn: Connection, movie_id: str) -> str:
     lines = ["| date | rating | author | title |", "|---|---|---|---|"]
     for row in newest_reviews(conn, movie_id, limit=5):
         title = (row.title or "").replace("|", "/")[:80]
@@ -141,28 +124,21 @@ def _newest_reviews_markdown(conn, movie_id: str) -> str:
     return "\n".join(lines)
 
 
-@asset(
+@dg.asset(
     partitions_def=movies_partitions,
     group_name=GROUP,
     owners=OWNERS,
     kinds={"playwright", "postgres"},
     retry_policy=IO_RETRY,
     deps=[movie_metadata],
-    check_specs=[
-        AssetCheckSpec(
-            "reviews_unique_and_owned", asset="movie_reviews", description="No duplicate or malformed ids."
-        ),
-        AssetCheckSpec("ratings_in_range", asset="movie_reviews", description="Ratings are 1–10 or null."),
-        AssetCheckSpec(
-            "review_count_matches_imdb",
-            asset="movie_reviews",
-            description="After a complete scrape, stored reviews are within 2 % of IMDb's announced count.",
-        ),
-    ],
+    check_specs=REVIEW_CHECKS,
 )
 def movie_reviews(
-    context: AssetExecutionContext, config: ReviewScrapeConfig, imdb: ImdbClient, database: TrackerDatabase
-) -> MaterializeResult:
+    context: dg.AssetExecutionContext,
+    config: ReviewScrapeConfig,
+    imdb: ImdbClient,
+    database: TrackerDatabase,
+) -> dg.MaterializeResult:
     """Every user review of one movie: full text, rating, date, helpfulness, spoiler flag.
 
     Reviews stream in page by page and are upserted per page in a transaction (keyed on the IMDb
@@ -190,17 +166,15 @@ def movie_reviews(
         set_last_reviews_at(conn, movie_id, now_utc())
     elapsed = time.monotonic() - started
     with engine.connect() as conn:
-        unique = quality.reviews_unique_and_owned(conn, movie_id)
-        ratings = quality.ratings_in_range(conn, movie_id)
         stored = stored_review_count(conn, movie_id)
-        count_check = quality.review_count_matches(stored, scrape.announced_count)
+        checks = review_check_results(conn, movie_id, stored, scrape.announced_count, complete)
         preview = _newest_reviews_markdown(conn, movie_id)
     if not complete:
         context.log.warning(
             f"{movie_id}: partial scrape ({scrape.scraped} of {scrape.announced_count} announced); "
             "no review was marked removed"
         )
-    return MaterializeResult(
+    return dg.MaterializeResult(
         metadata={
             "new": counts.new,
             "updated": counts.updated,
@@ -212,43 +186,25 @@ def movie_reviews(
             "stored": stored,
             "reviews_per_second": round(counts.total / elapsed, 1) if elapsed else 0.0,
             "dagster/row_count": stored,
-            "newest_reviews": MetadataValue.md(preview),
+            "newest_reviews": dg.MetadataValue.md(preview),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="reviews_unique_and_owned", passed=unique.passed, metadata=unique.details
-            ),
-            AssetCheckResult(check_name="ratings_in_range", passed=ratings.passed, metadata=ratings.details),
-            AssetCheckResult(
-                check_name="review_count_matches_imdb",
-                # Only meaningful after a complete scrape; a partial one passes with a note.
-                passed=count_check.passed or not complete,
-                severity=AssetCheckSeverity.WARN,
-                metadata={**count_check.details, "complete_scrape": complete},
-            ),
-        ],
+        check_results=checks,
     )
 
 
-@asset(
+@dg.asset(
     partitions_def=movies_partitions,
     group_name=GROUP,
     owners=OWNERS,
     kinds={"openai", "postgres"},
     retry_policy=IO_RETRY,
     deps=[movie_reviews],
-    automation_condition=AutomationCondition.eager(),
-    check_specs=[
-        AssetCheckSpec(
-            "sentiment_values_valid",
-            asset="review_sentiments",
-            description="Scores in −2..2 or null; overall set.",
-        )
-    ],
+    automation_condition=dg.AutomationCondition.eager(),
+    check_specs=SENTIMENT_CHECKS,
 )
 def review_sentiments(
-    context: AssetExecutionContext, sentiment: SentimentAnalyser, database: TrackerDatabase
-) -> MaterializeResult:
+    context: dg.AssetExecutionContext, sentiment: SentimentAnalyser, database: TrackerDatabase
+) -> dg.MaterializeResult:
     """Five aspect scores (storytelling, acting, cinematography, music & sound, themes) and an
     overall score, each −2..2 or null, for every current review of one movie.
 
@@ -277,10 +233,10 @@ def review_sentiments(
     with engine.connect() as conn:
         current = stored_review_count(conn, movie_id)
         averages = aspect_averages(conn, movie_id)
-        validity = quality.sentiments_valid(conn, movie_id)
+        checks = sentiment_check_results(conn, movie_id)
     if failed:
         context.log.warning(f"{movie_id}: {failed} reviews could not be scored, e.g. {failures[0]}")
-    return MaterializeResult(
+    return dg.MaterializeResult(
         metadata={
             "backend": backend.name,
             "model": backend.model,
@@ -288,7 +244,7 @@ def review_sentiments(
             "scored": scored,
             "skipped_unchanged": current - scored - failed,
             "failed": failed,
-            "failure_examples": MetadataValue.md("\n".join(f"- {line}" for line in failures) or "none"),
+            "failure_examples": dg.MetadataValue.md("\n".join(f"- {line}" for line in failures) or "none"),
             "requests": usage.requests,
             "input_tokens": usage.input_tokens,
             "cached_input_tokens": usage.cached_input_tokens,
@@ -296,9 +252,5 @@ def review_sentiments(
             "cost_usd": round(cost, 6),
             **{f"avg_{name}": value for name, value in averages.items()},
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="sentiment_values_valid", passed=validity.passed, metadata=validity.details
-            )
-        ],
+        check_results=checks,
     )

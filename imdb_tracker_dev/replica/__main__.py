@@ -1,11 +1,11 @@
-"""Run the replica standalone: ``python -m imdb_tracker_tests.replica --port 8765``."""
+"""Run the replica standalone: ``python -m imdb_tracker_dev.replica --port 8765``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from imdb_tracker_tests.replica.server import Replica
+from imdb_tracker_dev.replica.server import Replica
 
 
 def _synthetic(spec: str) -> tuple[str, int]:
@@ -17,7 +17,7 @@ def _synthetic(spec: str) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> None:
     """Parse options and serve until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m imdb_tracker_tests.replica", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m imdb_tracker_dev.replica", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--waf", action="store_true", help="answer first visits with a WAF challenge")

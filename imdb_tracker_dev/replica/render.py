@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from imdb_tracker_tests.replica.data import StoredMovie, StoredReview
+from imdb_tracker_dev.replica.data import StoredMovie, StoredReview
 
 REVIEWS_JS = (Path(__file__).parent / "reviews_page.js").read_text(encoding="utf-8")
 CHALLENGE_JS = (Path(__file__).parent / "challenge.js").read_text(encoding="utf-8")

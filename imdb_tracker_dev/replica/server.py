@@ -25,8 +25,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from imdb_tracker.imdb.models import Review
-from imdb_tracker_tests.replica import render
-from imdb_tracker_tests.replica.data import (
+from imdb_tracker_dev.replica import render
+from imdb_tracker_dev.replica.data import (
     StoredMovie,
     StoredReview,
     author_id_for,
@@ -479,6 +479,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self._apply_fault(route):
             return
+        if match is None:
+            self._html(404, render.not_found_page())
+            return
         signed_in = bool(cookies.get(SESSION_COOKIE))
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if route == "title":
@@ -508,6 +511,7 @@ class _Handler(BaseHTTPRequestHandler):
         return bool(key) and hmac.compare_digest(signature, self.replica.waf_token(key))
 
     def _verify(self, body: bytes) -> None:
+        key = ""
         try:
             answer = json.loads(body)
             key = answer["key"]

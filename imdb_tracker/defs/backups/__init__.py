@@ -1,0 +1,1 @@
+"""Backups: the hourly database dump (local folder + S3) and the per-movie Parquet export."""

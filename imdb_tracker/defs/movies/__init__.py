@@ -1,0 +1,1 @@
+"""Per-movie assets (metadata, reviews, sentiments), their asset checks and their automation."""

@@ -1,0 +1,113 @@
+"""Jobs, schedules and sensors of the per-movie assets: what runs without a human.
+
+Names follow one pattern across the code location: a job is ``<asset>_job``, a schedule
+``<asset>_<cadence>`` and a sensor ``<what it reacts to>_sensor``.
+
+- ``new_movies_sensor``: a movie added from the CLI or the UI gets its metadata scraped at once.
+- ``movie_metadata_hourly``: metadata of every movie, every hour.
+- ``new_reviews_sensor``: when the newest metadata announces more reviews than are stored, scrape them.
+- ``movie_reviews_daily``: full review re-scrape of every movie (edits, deletions, votes).
+- ``sentiments_automation_sensor``: declarative automation (``AutomationCondition.eager()``) scores
+  new and edited reviews after each review materialization.
+"""
+
+import json
+
+import dagster as dg
+
+from imdb_tracker.db.movies import movies_with_unscraped_reviews
+from imdb_tracker.defs.movies.assets import movie_metadata, movie_reviews, review_sentiments
+from imdb_tracker.defs.partitions import SCRAPE_TAG, movies_partitions, tracked_movies
+from imdb_tracker.defs.resources import TrackerDatabase
+
+movie_metadata_job = dg.define_asset_job(
+    "movie_metadata_job",
+    selection=dg.AssetSelection.assets(movie_metadata),
+    partitions_def=movies_partitions,
+    tags={SCRAPE_TAG: "metadata"},
+    description="Scrape the title page of one movie.",
+)
+
+movie_reviews_job = dg.define_asset_job(
+    "movie_reviews_job",
+    selection=dg.AssetSelection.assets(movie_reviews),
+    partitions_def=movies_partitions,
+    tags={SCRAPE_TAG: "reviews"},
+    description="Scrape every review of one movie.",
+)
+
+
+def one_run_per_movie(context: dg.ScheduleEvaluationContext, tick_format: str) -> list[dg.RunRequest]:
+    """A run request per tracked movie, keyed ``movie:tick`` so a repeated tick adds nothing."""
+    tick = context.scheduled_execution_time.strftime(tick_format)
+    return [
+        dg.RunRequest(run_key=f"{movie_id}:{tick}", partition_key=movie_id)
+        for movie_id in tracked_movies(context.instance)
+    ]
+
+
+@dg.schedule(
+    name="movie_metadata_hourly",
+    job=movie_metadata_job,
+    cron_schedule="0 * * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Metadata of every tracked movie, hourly (one run per movie).",
+)
+def movie_metadata_hourly(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+    return one_run_per_movie(context, "%Y-%m-%dT%H:%M")
+
+
+@dg.schedule(
+    name="movie_reviews_daily",
+    job=movie_reviews_job,
+    cron_schedule="30 3 * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Full review re-scrape of every tracked movie, daily (edits, deletions, helpfulness votes).",
+)
+def movie_reviews_daily(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+    return one_run_per_movie(context, "%Y-%m-%d")
+
+
+@dg.sensor(
+    job=movie_reviews_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests a review scrape when the newest metadata announces more reviews than are stored.",
+)
+def new_reviews_sensor(context: dg.SensorEvaluationContext, database: TrackerDatabase) -> dg.SensorResult:
+    """The cursor remembers the announced count last requested per movie, so one announcement
+    leads to one run (the run key ``movie:count`` guards against duplicates as well)."""
+    requested: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
+    with database.engine().connect() as conn:
+        behind = movies_with_unscraped_reviews(conn, tracked_movies(context.instance))
+    run_requests = []
+    for movie_id, announced, stored in behind:
+        if requested.get(movie_id) == announced:
+            continue
+        context.log.debug(f"{movie_id}: IMDb announces {announced} reviews, {stored} stored")
+        run_requests.append(dg.RunRequest(run_key=f"{movie_id}:{announced}", partition_key=movie_id))
+        requested[movie_id] = announced
+    return dg.SensorResult(run_requests=run_requests, cursor=json.dumps(requested, sort_keys=True))
+
+
+@dg.sensor(
+    job=movie_metadata_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Scrapes the metadata of a newly added movie at once; its reviews and sentiments follow.",
+)
+def new_movies_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    """The cursor is the set of movies already seen; a newly added partition gets one metadata run."""
+    seen = set(json.loads(context.cursor)) if context.cursor else set()
+    tracked = tracked_movies(context.instance)
+    run_requests = [dg.RunRequest(partition_key=movie_id) for movie_id in tracked if movie_id not in seen]
+    return dg.SensorResult(run_requests=run_requests, cursor=json.dumps(tracked))
+
+
+sentiments_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "sentiments_automation_sensor",
+    target=dg.AssetSelection.assets(review_sentiments),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Scores new and edited reviews after each review scrape (AutomationCondition.eager()).",
+)

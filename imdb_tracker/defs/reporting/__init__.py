@@ -1,0 +1,1 @@
+"""Reporting: the materialized aggregates the Superset dashboards read, and their refresh."""

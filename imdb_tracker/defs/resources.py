@@ -1,0 +1,200 @@
+"""Dagster resources: thin, typed wrappers that hand the plain-Python core its clients.
+
+Every resource is built in one place, :func:`build_resources`, from the settings (environment and
+``.env``), so the code location, the CLI, the demo and the tests configure runs the same way and
+the Dagster UI's resource page shows the values in force. Secrets are passed as ``EnvVar`` names
+when they come from the environment, so the UI shows only the variable's name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+from pydantic import PrivateAttr, SecretStr
+from sqlalchemy import Engine, create_engine
+
+from imdb_tracker.backup.retention import RetentionPolicy
+from imdb_tracker.db.migrate import upgrade
+from imdb_tracker.db.server import DatabaseConfig, DatabaseUrls, resolve_database_urls
+from imdb_tracker.imdb.browser import ImdbBrowser
+from imdb_tracker.imdb.factory import browser_options
+from imdb_tracker.sentiment.factory import make_backend
+from imdb_tracker.sentiment.models import Prices, SentimentBackend
+from imdb_tracker.settings import Settings
+
+Secret = str | dg.EnvVar | None
+"""A secret field: the ``EnvVar`` it comes from, or (tests, demo) the value itself."""
+
+
+def secret(env_name: str, value: SecretStr | None) -> Secret:
+    """``EnvVar(env_name)`` when the environment holds exactly ``value``; the plain value otherwise
+    (set programmatically, e.g. by a test); None when unset."""
+    if value is None:
+        return None
+    plain = value.get_secret_value()
+    return dg.EnvVar(env_name) if os.environ.get(env_name) == plain else plain
+
+
+class TrackerDatabase(dg.ConfigurableResource):
+    """The tracker's PostgreSQL database: ``database_url``, or host/port/name/user/password, or
+    neither = the embedded server under ``home``. The schema is brought to head on first use."""
+
+    home: str
+    database_url: str | None = None
+    host: str | None = None
+    port: int
+    name: str
+    user: str | None = None
+    password: str | None = None
+
+    _urls: DatabaseUrls | None = PrivateAttr(default=None)
+    _engine: Engine | None = PrivateAttr(default=None)
+
+    def config(self) -> DatabaseConfig:
+        """The database location as the core understands it."""
+        return DatabaseConfig(
+            home=self.home,
+            database_url=self.database_url,
+            host=self.host,
+            port=self.port,
+            name=self.name,
+            user=self.user,
+            password=self.password,
+        )
+
+    def urls(self) -> DatabaseUrls:
+        """Connection URLs (and the embedded server's binaries when embedded); migrates once."""
+        if self._urls is None:
+            urls = resolve_database_urls(self.config())
+            upgrade(urls.tracker)
+            self._urls = urls
+        return self._urls
+
+    def engine(self) -> Engine:
+        """A pooled engine, one per resource instance."""
+        if self._engine is None:
+            self._engine = create_engine(self.urls().tracker, pool_pre_ping=True)
+        return self._engine
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+class ImdbClient(dg.ConfigurableResource):
+    """Opens a Chromium-driven IMDb client (one browser per run)."""
+
+    base_url: str
+    suggestion_url: str | None = None
+    requests_per_second: float
+    storage_state: str | None = None
+    timeout_s: float
+
+    @contextmanager
+    def open(self) -> Iterator[ImdbBrowser]:
+        """A started :class:`ImdbBrowser`, closed when the block ends."""
+        with ImdbBrowser(
+            self.base_url,
+            suggestion_url=self.suggestion_url,
+            requests_per_second=self.requests_per_second,
+            storage_state=self.storage_state,
+            timeout_s=self.timeout_s,
+        ) as browser:
+            yield browser
+
+
+class SentimentAnalyser(dg.ConfigurableResource):
+    """The sentiment backend: ``openai`` (any OpenAI-compatible API) or the ``offline`` analyser."""
+
+    backend: str
+    api_key: str | None = None
+    base_url: str | None = None
+    model: str
+    batch_size: int
+    concurrency: int
+    price_input_per_m: float
+    price_cached_input_per_m: float
+    price_output_per_m: float
+
+    def make(self) -> SentimentBackend:
+        """The backend these fields describe."""
+        return make_backend(
+            backend=self.backend,
+            api_key=self.api_key,
+            base_url=self.base_url,
+            model=self.model,
+            batch_size=self.batch_size,
+            concurrency=self.concurrency,
+            prices=Prices(self.price_input_per_m, self.price_cached_input_per_m, self.price_output_per_m),
+        )
+
+
+class BackupStorage(dg.ConfigurableResource):
+    """Where database backups go (a local folder, and S3 when a bucket is set) and how many are kept."""
+
+    directory: str
+    s3_bucket: str | None = None
+    s3_prefix: str
+    keep_hourly: int
+    keep_daily: int
+
+    def path(self) -> Path:
+        """The local backup folder."""
+        return Path(self.directory)
+
+    def policy(self) -> RetentionPolicy:
+        """The retention policy applied locally and in S3."""
+        return RetentionPolicy(keep_hourly=self.keep_hourly, keep_daily=self.keep_daily)
+
+
+def effective_sentiment_backend(settings: Settings) -> str:
+    """``auto`` resolved: ``openai`` when an API key is set, else ``offline``."""
+    if settings.sentiment_backend != "auto":
+        return settings.sentiment_backend
+    return "openai" if settings.openai_api_key else "offline"
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """Every resource of the code location, configured from ``settings`` (the one configuration path)."""
+    database = settings.database_config()
+    return {
+        "database": TrackerDatabase(
+            home=database.home,
+            database_url=secret("DATABASE_URL", settings.database_url),
+            host=database.host,
+            port=database.port,
+            name=database.name,
+            user=database.user,
+            password=secret("DB_PASSWORD", settings.db_password),
+        ),
+        "imdb": ImdbClient(**browser_options(settings)),
+        "sentiment": SentimentAnalyser(
+            backend=effective_sentiment_backend(settings),
+            api_key=secret("OPENAI_API_KEY", settings.openai_api_key),
+            base_url=settings.openai_base_url,
+            model=settings.openai_model,
+            batch_size=settings.sentiment_batch_size,
+            concurrency=settings.sentiment_concurrency,
+            price_input_per_m=settings.openai_price_input_per_m,
+            price_cached_input_per_m=settings.openai_price_cached_input_per_m,
+            price_output_per_m=settings.openai_price_output_per_m,
+        ),
+        "backup_storage": BackupStorage(
+            directory=str(settings.resolved_backup_dir),
+            s3_bucket=settings.s3_bucket,
+            s3_prefix=settings.s3_prefix,
+            keep_hourly=settings.backup_keep_hourly,
+            keep_daily=settings.backup_keep_daily,
+        ),
+        "s3": S3Resource(
+            region_name=settings.aws_region,
+            endpoint_url=settings.s3_endpoint_url,
+            aws_access_key_id=settings.aws_access_key_id,
+            aws_secret_access_key=secret("AWS_SECRET_ACCESS_KEY", settings.aws_secret_access_key),
+        ),
+    }
