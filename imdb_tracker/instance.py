@@ -34,40 +34,28 @@ def dagster_storage_url() -> str:
     return resolve_database_urls(get_settings().database_config()).dagster
 
 
-class TrackerRunStorage(PostgresRunStorage):
+class _TrackerDatabaseStorage:
+    """Configured by nothing: the Dagster database URL comes from :func:`dagster_storage_url`."""
+
+    @classmethod
+    def config_type(cls) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Any) -> Any:
+        return cls(dagster_storage_url(), inst_data=inst_data)  # pyright: ignore[reportCallIssue]
+
+
+class TrackerRunStorage(_TrackerDatabaseStorage, PostgresRunStorage):
     """Dagster's PostgreSQL run storage (runs, the ``movies`` partitions) on the tracker's server."""
 
-    @classmethod
-    def config_type(cls) -> dict[str, Any]:
-        return {}
 
-    @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Any) -> Self:
-        return cls(dagster_storage_url(), inst_data=inst_data)
-
-
-class TrackerEventLogStorage(PostgresEventLogStorage):
+class TrackerEventLogStorage(_TrackerDatabaseStorage, PostgresEventLogStorage):
     """Dagster's PostgreSQL event log (materializations, check results) on the tracker's server."""
 
-    @classmethod
-    def config_type(cls) -> dict[str, Any]:
-        return {}
 
-    @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Any) -> Self:
-        return cls(dagster_storage_url(), inst_data=inst_data)
-
-
-class TrackerScheduleStorage(PostgresScheduleStorage):
+class TrackerScheduleStorage(_TrackerDatabaseStorage, PostgresScheduleStorage):
     """Dagster's PostgreSQL schedule storage (ticks, sensor cursors) on the tracker's server."""
-
-    @classmethod
-    def config_type(cls) -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Any) -> Self:
-        return cls(dagster_storage_url(), inst_data=inst_data)
 
 
 class TrackerComputeLogManager(LocalComputeLogManager):
