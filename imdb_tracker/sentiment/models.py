@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -16,24 +15,17 @@ Score = Literal[-2, -1, 0, 1, 2]
 """Very negative, negative, mixed/neutral, positive, very positive."""
 
 
-def text_content_hash(title: str | None, text: str) -> str:
-    """Hash of a review's title and text, used when the caller has no stored content hash."""
-    payload = "\x1f".join([title or "", text])
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
 @dataclass(frozen=True)
 class ReviewInput:
-    """One review to score; ``content_hash`` defaults to a hash of title and text."""
+    """One review to score: its title and text, and the reviewer's star rating (1-10) when known.
+
+    The LLM backend reads title and text; the offline analyser also reads the rating.
+    """
 
     review_id: str
     title: str | None
     text: str
-    content_hash: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.content_hash is None:
-            object.__setattr__(self, "content_hash", text_content_hash(self.title, self.text))
+    rating: int | None = None
 
 
 class AspectScores(BaseModel):

@@ -1,0 +1,126 @@
+"""Hand labels (five aspects + overall) and the reviews they belong to.
+
+A label line names its review in one of three ways:
+
+* ``{"source": "imdb_polarity", "row": 1568, ...}``: a row of the shared IMDb polarity sample;
+* ``{"source": "sample", "review_id": "rw…", ...}``: a review of the shared two-movie sample;
+* ``{"review_id": "…", ...}``: a review whose text comes from a JSON-lines file given separately
+  (``imdb-tracker sentiment evaluate --reviews``), for labels of your own.
+
+Texts are read from the shared folder, never stored with the labels. The project's labels are in
+``hand_labels/labels.jsonl`` (guide: ``hand_labels/README.md``). A labelled review of a shared
+source is in the ``test`` split when :func:`~imdb_tracker.sentiment.corpus.split_of` says so and in
+``dev`` otherwise; labels of your own are all ``test``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from imdb_tracker.sentiment.corpus import (
+    POLARITY_SOURCE,
+    CorpusReview,
+    Split,
+    polarity_key,
+    read_polarity,
+    read_sample,
+    split_of,
+)
+from imdb_tracker.sentiment.jsonl import SentimentInputError
+from imdb_tracker.sentiment.models import SCORE_FIELDS, AspectScores, ReviewInput
+
+LABELS_FILE = Path(__file__).parent / "hand_labels" / "labels.jsonl"
+SAMPLE_SOURCE = "sample"
+OWN_SOURCE = "own"
+
+
+@dataclass(frozen=True)
+class HandLabel:
+    """The six labelled fields of one review, keyed like :class:`CorpusReview` keys."""
+
+    key: str
+    source: str
+    scores: dict[str, int | None]
+
+    @property
+    def split(self) -> Split:
+        """``test`` or ``dev`` (see the module docstring)."""
+        if self.source == OWN_SOURCE:
+            return "test"
+        return "test" if split_of(self.key) == "test" else "dev"
+
+
+def read_hand_labels(path: Path = LABELS_FILE) -> list[HandLabel]:
+    """Every label of ``path``; raises :class:`SentimentInputError` naming the line of a bad one."""
+    labels = []
+    seen: set[str] = set()
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SentimentInputError(f"{where}: not valid JSON ({exc.msg})") from None
+            if not isinstance(record, dict):
+                raise SentimentInputError(f"{where}: expected a JSON object")
+            label = _label(record, where)
+            if label.key in seen:
+                raise SentimentInputError(f"{where}: {label.key} is labelled twice")
+            seen.add(label.key)
+            labels.append(label)
+    return labels
+
+
+def _label(record: dict, where: str) -> HandLabel:
+    source = record.get("source")
+    if source == POLARITY_SOURCE:
+        if not isinstance(record.get("row"), int):
+            raise SentimentInputError(f"{where}: an imdb_polarity label needs an integer 'row'")
+        key = polarity_key(record["row"])
+    elif source in (SAMPLE_SOURCE, None):
+        if not isinstance(record.get("review_id"), str) or not record["review_id"]:
+            raise SentimentInputError(f"{where}: missing or empty 'review_id'")
+        key = record["review_id"]
+    else:
+        raise SentimentInputError(f"{where}: unknown source {source!r} (imdb_polarity, sample or none)")
+    try:
+        scores = AspectScores(**{name: record.get(name) for name in SCORE_FIELDS})
+    except ValidationError as exc:
+        raise SentimentInputError(f"{where}: invalid label ({exc.errors()[0]['msg']})") from None
+    return HandLabel(key, source or OWN_SOURCE, scores.to_dict())
+
+
+@lru_cache(maxsize=1)
+def labelled_keys() -> frozenset[str]:
+    """Keys of the project's hand-labelled reviews (never trained on)."""
+    return frozenset(label.key for label in read_hand_labels())
+
+
+def labelled_reviews(
+    labels: Iterable[HandLabel], shared: Path, own: Iterable[ReviewInput] = ()
+) -> dict[str, CorpusReview]:
+    """The review of each label by key: shared sources from ``shared``, the rest from ``own``.
+
+    Raises :class:`SentimentInputError` when a labelled review has no text.
+    """
+    labels = list(labels)
+    sources = {label.source for label in labels}
+    candidates: dict[str, CorpusReview] = {}
+    if POLARITY_SOURCE in sources:
+        candidates.update((r.key, r) for r in read_polarity(shared))
+    if SAMPLE_SOURCE in sources:
+        candidates.update((r.key, r) for r in read_sample(shared))
+    for review in own:
+        candidates[review.review_id] = CorpusReview(review.review_id, OWN_SOURCE, review, None)
+    missing = [label.key for label in labels if label.key not in candidates]
+    if missing:
+        raise SentimentInputError(f"no text for {len(missing)} labelled reviews, e.g. {missing[0]}")
+    return {label.key: candidates[label.key] for label in labels}

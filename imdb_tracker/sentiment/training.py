@@ -1,0 +1,257 @@
+"""Training of the offline analyser's polarity model (needs the ``dev`` extra: scikit-learn).
+
+``python -m imdb_tracker.sentiment.training`` retrains from the shared folder
+(``IMDB_TRACKER_SHARED``, default ``../shared``) and rewrites ``model/polarity.npz`` (weights) and
+``model/polarity.json`` (provenance); ``--check`` retrains and fails when the result differs from
+the shipped artifact.
+
+Data: the ``train`` split (:func:`imdb_tracker.sentiment.corpus.split_of`) of the IMDb polarity
+sample (Maas et al., ACL 2011), plus, as weak labels, the ``train`` split of the sample reviews
+whose star rating is 1-4 (negative) or 7-10 (positive). Hand-labelled reviews and the ``dev`` and
+``test`` splits are never trained on.
+
+Features: unigrams and bigrams (:func:`imdb_tracker.sentiment.polarity.analyse_text`) that occur in
+at least ``MIN_DF`` training reviews of the many-film polarity sample; a feature is dropped when it
+is specific to one sample movie (in at least ``MOVIE_SPECIFIC_SHARE`` of that movie's reviews and
+over ``MOVIE_SPECIFIC_RATIO`` times as frequent there as across many films), so the weak labels
+cannot teach the model names, places or plot words of one film. Model: sublinear TF-IDF and
+L2-regularised logistic regression (liblinear, fixed seed); only the ``MAX_FEATURES`` features with
+the largest weights are kept and the model is refitted on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from imdb_tracker.sentiment.corpus import (
+    POLARITY_CSV,
+    POLARITY_SOURCE,
+    SAMPLE_CSV,
+    CorpusReview,
+    file_sha256,
+    read_polarity,
+    read_sample,
+    shared_dir,
+)
+from imdb_tracker.sentiment.labels import labelled_keys
+from imdb_tracker.sentiment.polarity import (
+    ARTIFACT,
+    PolarityModel,
+    analyse_text,
+    read_artifact,
+    write_artifact,
+)
+
+SEED = 20261129
+MIN_DF = 3
+MOVIE_SPECIFIC_SHARE = 0.02
+MOVIE_SPECIFIC_RATIO = 10.0
+C = 4.0
+WEAK_LABEL_WEIGHT = 0.5
+MAX_FEATURES = 12_000
+CV_FOLDS = 5
+DIGITS = 5
+"""Weights are rounded to this many decimals in the artifact."""
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Documents and labels (1 positive, 0 negative), the weight of each, and its source."""
+
+    texts: list[str]
+    labels: list[int]
+    weights: list[float]
+    sources: list[str]
+
+
+def training_reviews(shared: Path) -> list[CorpusReview]:
+    """Reviews the model may learn from: the ``train`` split with a star-derived polarity, never
+    a hand-labelled one."""
+    excluded = labelled_keys()
+    reviews = [*read_polarity(shared), *read_sample(shared)]
+    return [r for r in reviews if r.split == "train" and r.polarity is not None and r.key not in excluded]
+
+
+def training_set(reviews: Sequence[CorpusReview]) -> TrainingSet:
+    """Texts (title and text), labels and weights: weak labels count ``WEAK_LABEL_WEIGHT``."""
+    return TrainingSet(
+        texts=[" ".join(filter(None, [r.review.title, r.review.text])) for r in reviews],
+        labels=[1 if r.polarity == 1 else 0 for r in reviews],
+        weights=[1.0 if r.source == POLARITY_SOURCE else WEAK_LABEL_WEIGHT for r in reviews],
+        sources=[r.source for r in reviews],
+    )
+
+
+def vocabulary(data: TrainingSet) -> list[str]:
+    """Features frequent across many films and not specific to one sample movie (module docstring)."""
+    document_frequency: dict[str, Counter[str]] = {}
+    sizes: Counter[str] = Counter()
+    for text, source in zip(data.texts, data.sources, strict=True):
+        sizes[source] += 1
+        document_frequency.setdefault(source, Counter()).update(set(analyse_text(text)))
+    many_films = document_frequency.get(POLARITY_SOURCE, Counter())
+    movies = [source for source in document_frequency if source != POLARITY_SOURCE]
+    kept = []
+    for feature, count in many_films.items():
+        if count < MIN_DF:
+            continue
+        share = count / sizes[POLARITY_SOURCE]
+        if any(
+            document_frequency[movie][feature] / sizes[movie]
+            >= max(MOVIE_SPECIFIC_SHARE, MOVIE_SPECIFIC_RATIO * share)
+            for movie in movies
+        ):
+            continue
+        kept.append(feature)
+    return sorted(kept)
+
+
+def fit(data: TrainingSet) -> PolarityModel:
+    """Train on ``data``: vocabulary, TF-IDF, logistic regression, pruning, refit."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    def fit_on(features: list[str]) -> tuple[TfidfVectorizer, LogisticRegression]:
+        vectorizer = TfidfVectorizer(analyzer=analyse_text, vocabulary=features, sublinear_tf=True)
+        matrix = vectorizer.fit_transform(data.texts)
+        classifier = LogisticRegression(C=C, solver="liblinear", random_state=SEED, max_iter=1000)
+        classifier.fit(matrix, data.labels, sample_weight=data.weights)
+        return vectorizer, classifier
+
+    features = vocabulary(data)
+    _, classifier = fit_on(features)
+    strongest = sorted(range(len(features)), key=lambda i: (-abs(classifier.coef_[0][i]), features[i]))
+    pruned = sorted(features[i] for i in strongest[:MAX_FEATURES])
+    vectorizer, classifier = fit_on(pruned)
+    names = vectorizer.get_feature_names_out()
+    weights = {
+        str(name): (round(float(idf), DIGITS), round(float(coef), DIGITS))
+        for name, idf, coef in zip(names, vectorizer.idf_, classifier.coef_[0], strict=True)
+        if round(float(coef), DIGITS) != 0.0
+    }
+    return PolarityModel(weights, round(float(classifier.intercept_[0]), DIGITS))
+
+
+def cross_validate(data: TrainingSet) -> dict[str, Any]:
+    """Accuracy of the whole procedure in ``CV_FOLDS`` stratified folds of the many-film reviews
+    (weak-labelled reviews always stay in the training folds)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    many = [i for i, source in enumerate(data.sources) if source == POLARITY_SOURCE]
+    weak = [i for i, source in enumerate(data.sources) if source != POLARITY_SOURCE]
+    folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=SEED)
+    accuracies = []
+    for train_index, test_index in folds.split(many, [data.labels[i] for i in many]):
+        chosen = [many[i] for i in train_index] + weak
+        model = fit(_subset(data, chosen))
+        held_out = [many[i] for i in test_index]
+        correct = sum((model.logit(data.texts[i]) > 0) == (data.labels[i] == 1) for i in held_out)
+        accuracies.append(correct / len(held_out))
+    mean = sum(accuracies) / len(accuracies)
+    return {
+        "folds": CV_FOLDS,
+        "accuracy_per_fold": [round(a, 4) for a in accuracies],
+        "accuracy_mean": round(mean, 4),
+        "accuracy_sd": round((sum((a - mean) ** 2 for a in accuracies) / len(accuracies)) ** 0.5, 4),
+    }
+
+
+def _subset(data: TrainingSet, indices: Sequence[int]) -> TrainingSet:
+    return TrainingSet(
+        [data.texts[i] for i in indices],
+        [data.labels[i] for i in indices],
+        [data.weights[i] for i in indices],
+        [data.sources[i] for i in indices],
+    )
+
+
+def train(shared: Path) -> PolarityModel:
+    """The shipped model: trained on everything allowed, with its provenance recorded."""
+    import numpy
+    import scipy
+    import sklearn
+
+    data = training_set(training_reviews(shared))
+    model = fit(data)
+    counts = Counter(data.sources)
+    provenance = {
+        "description": "TF-IDF (unigrams+bigrams, sublinear tf) + L2 logistic regression; "
+        "P(positive) of a review or sentence",
+        "citation": "Andrew L. Maas, Raymond E. Daly, Peter T. Pham, Dan Huang, Andrew Y. Ng, "
+        "Christopher Potts. Learning Word Vectors for Sentiment Analysis. ACL 2011.",
+        "training_data": {
+            str(POLARITY_CSV): file_sha256(shared / POLARITY_CSV),
+            str(SAMPLE_CSV): file_sha256(shared / SAMPLE_CSV),
+        },
+        "training_reviews": {source: counts[source] for source in sorted(counts)},
+        "split_rule": "imdb_tracker.sentiment.corpus.split_of (train split only, hand-labelled excluded)",
+        "hyperparameter_selection": "by this cross-validation on the train split only: C in "
+        "{1, 4, 16} x weak_label_weight in {0, 0.5, 1}, then max_features in {4k, 8k, 12k, 20k, all}; "
+        "differences were within one standard deviation",
+        "hyperparameters": {
+            "seed": SEED,
+            "min_df": MIN_DF,
+            "movie_specific_share": MOVIE_SPECIFIC_SHARE,
+            "movie_specific_ratio": MOVIE_SPECIFIC_RATIO,
+            "C": C,
+            "weak_label_weight": WEAK_LABEL_WEIGHT,
+            "max_features": MAX_FEATURES,
+        },
+        "cross_validation": cross_validate(data),
+        "libraries": {
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "scipy": scipy.__version__,
+            "numpy": numpy.__version__,
+        },
+        "features": len(model.weights),
+    }
+    return PolarityModel(model.weights, model.intercept, provenance)
+
+
+def differences(retrained: PolarityModel, shipped: PolarityModel, tolerance: float = 1e-3) -> list[str]:
+    """Why two models differ (empty when the features match and every weight is within
+    ``tolerance``, which absorbs last-digit rounding of another BLAS)."""
+    problems = []
+    if set(retrained.weights) != set(shipped.weights):
+        extra = sorted(set(retrained.weights) ^ set(shipped.weights))
+        problems.append(f"{len(extra)} features differ, e.g. {extra[:3]}")
+    if abs(retrained.intercept - shipped.intercept) > tolerance:
+        problems.append(f"intercept {retrained.intercept} != {shipped.intercept}")
+    for name in sorted(set(retrained.weights) & set(shipped.weights)):
+        pairs = zip(retrained.weights[name], shipped.weights[name], strict=True)
+        if any(abs(a - b) > tolerance for a, b in pairs):
+            problems.append(f"weights of {name!r}: {retrained.weights[name]} != {shipped.weights[name]}")
+            break
+    return problems
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line; see the module docstring."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shared", type=Path, default=None, help="shared folder [$IMDB_TRACKER_SHARED]")
+    parser.add_argument("--output", type=Path, default=ARTIFACT, help="artifact to write")
+    parser.add_argument("--check", action="store_true", help="compare with --output instead of writing")
+    args = parser.parse_args(argv)
+    model = train(args.shared or shared_dir())
+    if args.check:
+        shipped = read_artifact(args.output)
+        problems = differences(model, shipped)
+        for problem in problems:
+            print(f"differs: {problem}", file=sys.stderr)
+        return 1 if problems else 0
+    write_artifact(model, args.output)
+    cv = model.provenance["cross_validation"]
+    print(f"wrote {args.output}: {len(model.weights)} features, CV accuracy {cv['accuracy_mean']:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
