@@ -1,0 +1,132 @@
+"""A backend measured beside the baselines: hand labels per source (movie) and split, plus overall
+binary accuracy on every row of the polarity sample's split. Used by ``imdb-tracker sentiment
+evaluate`` and ``benchmarks/sentiment.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from imdb_tracker.sentiment.baselines import BASELINES
+from imdb_tracker.sentiment.corpus import POLARITY_SOURCE, CorpusReview, read_polarity
+from imdb_tracker.sentiment.evaluation import (
+    Interval,
+    SystemEvaluation,
+    binary_accuracy,
+    evaluate,
+    format_table,
+)
+from imdb_tracker.sentiment.labels import HandLabel, labelled_reviews
+from imdb_tracker.sentiment.models import AspectScores, ReviewInput, ScoringRun, SentimentBackend
+
+ALL = "all"
+SOURCE_NAMES = {POLARITY_SOURCE: "IMDb polarity sample (many films)"}
+
+
+@dataclass(frozen=True)
+class PolarityAccuracy:
+    """Overall binary accuracy of one system on whole-split rows of the polarity sample."""
+
+    system: str
+    reviews: int
+    accuracy: Interval
+    neutral_answers: int
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Evaluations per group (``all`` first, then each source), and the polarity-split accuracy."""
+
+    title: str
+    groups: dict[str, list[SystemEvaluation]]
+    polarity_split: list[PolarityAccuracy]
+
+
+Scorer = Callable[[list[ReviewInput]], ScoringRun]
+
+
+def assess(
+    backend: SentimentBackend,
+    labels: Sequence[HandLabel],
+    shared: Path,
+    *,
+    split: str,
+    own_reviews: Sequence[ReviewInput] = (),
+    score: Scorer | None = None,
+) -> Assessment:
+    """Score the labelled reviews of ``split`` ("dev", "test" or "all") with ``backend`` (through
+    ``score`` when given, e.g. with progress output) and with every baseline, and compare. When
+    labels come from the polarity sample, every row of its split (``test`` for "all") is scored
+    too, for overall binary accuracy against the reviewers' stars."""
+    chosen = [label for label in labels if split == ALL or label.split == split]
+    reviews = labelled_reviews(chosen, shared, own_reviews)
+    systems: list[tuple[str, Scorer]] = [(backend.name, score or backend.score)]
+    systems += [(baseline.name, baseline().score) for baseline in BASELINES]
+    keys = [label.key for label in chosen]
+    inputs = [_keyed(reviews[key]) for key in keys]
+    predictions: dict[str, dict[str, AspectScores | None]] = {}
+    for name, scorer in systems:
+        run = scorer(inputs)
+        predictions[name] = {r.review_id: r.scores for r in run.results}
+    label_of = {label.key: label.scores for label in chosen}
+    groups: dict[str, list[str]] = {ALL: keys}
+    for key in keys:
+        groups.setdefault(reviews[key].source, []).append(key)
+    evaluations = {
+        group: [
+            evaluate(
+                name,
+                {k: label_of[k] for k in members},
+                predictions[name],
+                {k: reviews[k].polarity for k in members},
+            )
+            for name, _ in systems
+        ]
+        for group, members in groups.items()
+    }
+    accuracy = []
+    if any(label.source == POLARITY_SOURCE for label in chosen):
+        accuracy = _polarity_split_accuracy(systems, shared, "test" if split == ALL else split)
+    title = f"{backend.name}/{backend.model} ({backend.prompt_version}), split {split}"
+    return Assessment(title, evaluations, accuracy)
+
+
+def _keyed(review: CorpusReview) -> ReviewInput:
+    """The review with its key as id (sample ids and polarity keys are already unique)."""
+    r = review.review
+    return ReviewInput(review.key, r.title, r.text, rating=r.rating)
+
+
+def _polarity_split_accuracy(
+    systems: Sequence[tuple[str, Scorer]], shared: Path, split: str
+) -> list[PolarityAccuracy]:
+    rows = [r for r in read_polarity(shared) if r.split == split]
+    gold = [r.polarity or 0 for r in rows]
+    inputs = [_keyed(r) for r in rows]
+    results = []
+    for name, scorer in systems:
+        run = scorer(inputs)
+        predicted = [r.scores.overall if r.scores else None for r in run.results]
+        interval, neutral = binary_accuracy(gold, predicted)
+        results.append(PolarityAccuracy(name, len(rows), interval, neutral))
+    return results
+
+
+def format_assessment(assessment: Assessment) -> str:
+    """The tables of :func:`assess` as plain text."""
+    parts = []
+    for group, evaluations in assessment.groups.items():
+        name = "all labelled reviews" if group == ALL else SOURCE_NAMES.get(group, f"movie {group}")
+        parts.append(format_table(evaluations, f"{assessment.title}: {name}"))
+    if assessment.polarity_split:
+        first = assessment.polarity_split[0]
+        lines = [
+            f"overall binary accuracy on all {first.reviews} rows of the polarity sample's split "
+            "(labels from the reviewers' stars)"
+        ]
+        lines.append(f"{'system':<16}{'accuracy [95% CI]':<26}{'neutral':>8}")
+        for row in assessment.polarity_split:
+            lines.append(f"{row.system:<16}{row.accuracy!s:<26}{row.neutral_answers:>8}")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
