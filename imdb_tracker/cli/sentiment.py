@@ -1,4 +1,9 @@
-"""``imdb-tracker sentiment``: score reviews from JSON lines, and evaluate a backend against hand labels."""
+"""``imdb-tracker sentiment``: score reviews from JSON lines, and evaluate a backend against hand labels.
+
+The backend comes from the settings (environment and ``.env``, as ``imdb-tracker settings show``
+reports them); options given here override them. Every input and output path is checked before the
+first review is scored, so a paid run is never lost to a typo.
+"""
 
 from __future__ import annotations
 
@@ -17,18 +22,21 @@ from imdb_tracker.sentiment import (
     ScoringRun,
     SentimentBackend,
     SentimentResult,
-    make_backend,
-    needs_scoring,
+    backend_from_settings,
 )
-from imdb_tracker.sentiment.evaluation import evaluate, format_evaluation
+from imdb_tracker.sentiment.assessment import assess, format_assessment
 from imdb_tracker.sentiment.jsonl import (
     SentimentInputError,
+    decode_lines,
     read_cache,
-    read_labels,
     read_reviews,
+    read_text_lines,
     result_record,
     write_records,
 )
+from imdb_tracker.sentiment.labels import LABELS_FILE, read_hand_labels
+from imdb_tracker.sentiment.provenance import label
+from imdb_tracker.settings import get_settings
 
 EXIT_BAD_INPUT = 2
 
@@ -43,27 +51,26 @@ def _backend_options(command: Callable) -> Callable:
         click.option(
             "--backend",
             type=click.Choice(BACKEND_CHOICES),
-            default="auto",
-            show_default=True,
-            help="auto = openai when OPENAI_API_KEY is set, else offline.",
+            default=None,
+            help="auto = openai when OPENAI_API_KEY is set, else offline [setting SENTIMENT_BACKEND].",
         ),
+        click.option("--model", default=None, help="Model of the openai backend [setting OPENAI_MODEL]."),
         click.option(
-            "--model", default="gpt-4o-mini", show_default=True, help="Model of the openai backend."
+            "--base-url",
+            default=None,
+            help="OpenAI-compatible endpoint (Gemini, Ollama, vLLM…) [setting OPENAI_BASE_URL].",
         ),
-        click.option("--base-url", default=None, help="OpenAI-compatible endpoint (Gemini, Ollama, vLLM…)."),
         click.option(
             "--batch-size",
             type=click.IntRange(1, 50),
-            default=20,
-            show_default=True,
-            help="Reviews per request.",
+            default=None,
+            help="Reviews per request [setting SENTIMENT_BATCH_SIZE].",
         ),
         click.option(
             "--concurrency",
             type=click.IntRange(1, 64),
-            default=4,
-            show_default=True,
-            help="Requests in flight.",
+            default=None,
+            help="Requests in flight [setting SENTIMENT_CONCURRENCY].",
         ),
         click.option("--batch-api", is_flag=True, help="Use the OpenAI Batch API (half price, up to 24 h)."),
     ]
@@ -73,20 +80,33 @@ def _backend_options(command: Callable) -> Callable:
 
 
 def _make_backend(
-    backend: str, model: str, base_url: str | None, batch_size: int, concurrency: int, batch_api: bool
+    backend: str | None,
+    model: str | None,
+    base_url: str | None,
+    batch_size: int | None,
+    concurrency: int | None,
+    batch_api: bool,
 ) -> SentimentBackend:
+    """The backend the settings describe, with the given options overriding them."""
+    settings = get_settings()
+    overrides = {
+        "sentiment_backend": backend,
+        "openai_model": model,
+        "openai_base_url": base_url,
+        "sentiment_batch_size": batch_size,
+        "sentiment_concurrency": concurrency,
+    }
+    chosen = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     try:
-        return make_backend(
-            backend=backend,
-            api_key=os.environ.get("OPENAI_API_KEY") or None,
-            base_url=base_url,
-            model=model,
-            batch_size=batch_size,
-            concurrency=concurrency,
-            batch_api=batch_api,
-        )
+        scorer = backend_from_settings(chosen, batch_api=batch_api)
     except ValueError as exc:
         _fail(str(exc))
+    if chosen.sentiment_backend == "auto" and scorer.name == "offline":
+        click.echo(
+            "note: no OPENAI_API_KEY in the environment or .env, so --backend auto uses the offline analyser",
+            err=True,
+        )
+    return scorer
 
 
 def _score_with_progress(backend: SentimentBackend, reviews: list[ReviewInput]) -> ScoringRun:
@@ -100,14 +120,31 @@ def _score_with_progress(backend: SentimentBackend, reviews: list[ReviewInput]) 
     return backend.score(reviews, progress=progress) if reviews else ScoringRun([])
 
 
-def _summary(backend: SentimentBackend, run: ScoringRun, cached: int) -> str:
-    failed = sum(r.error is not None for r in run.results)
+def _summary(backend: SentimentBackend, run: ScoringRun, cached: int, given_up: int, attempts: int) -> str:
+    failed = sum(r.scores is None for r in run.results)
     usage = run.usage
     return (
-        f"{backend.name}/{backend.model}: {len(run.results)} scored, {cached} from cache, {failed} failed; "
-        f"{usage.requests} requests, {usage.input_tokens} input tokens ({usage.cached_input_tokens} cached), "
-        f"{usage.output_tokens} output tokens, cost ${run.cost:.4f}"
+        f"{label(backend)}: {len(run.results)} scored, {cached} from cache, {failed} failed, "
+        f"{given_up} given up after {attempts} attempts; {usage.requests} requests, "
+        f"{usage.input_tokens} input tokens "
+        f"({usage.cached_input_tokens} cached), {usage.output_tokens} output tokens, cost ${run.cost:.4f}"
     )
+
+
+def _check_output(path: Path) -> Path:
+    """Create ``path``'s ``.partial`` sibling now, so a bad output path fails before any scoring."""
+    if path.is_dir():
+        _fail(f"--output {path}: is a directory")
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.open("w", encoding="utf-8").close()
+    except OSError as exc:
+        _fail(f"--output {path}: cannot write there ({exc.strerror or exc})")
+    return partial
+
+
+def _read_stdin() -> list[str]:
+    return decode_lines(sys.stdin.buffer.read(), "<stdin>")
 
 
 @click.group("sentiment")
@@ -122,28 +159,29 @@ def sentiment_group() -> None:
     "input_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="JSON lines with review_id, title, text [default: stdin].",
+    help="JSON lines with review_id, title, text and optional rating (1-10) [default: stdin].",
 )
 @click.option(
     "--output",
     "output_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
     help="Where to write score lines [default: stdout].",
 )
 @click.option(
     "--cache",
     "cache_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
-    help="A previous output; its scores are reused when content, backend, model and prompt match.",
+    help="A previous output; its scores are reused when the input the backend reads, the backend, "
+    "model and prompt match, and its failures are retried at most SENTIMENT_MAX_ATTEMPTS times.",
 )
 def score_command(
-    backend: str,
-    model: str,
+    backend: str | None,
+    model: str | None,
     base_url: str | None,
-    batch_size: int,
-    concurrency: int,
+    batch_size: int | None,
+    concurrency: int | None,
     batch_api: bool,
     input_path: Path | None,
     output_path: Path | None,
@@ -151,44 +189,58 @@ def score_command(
 ) -> None:
     """Score reviews; one output line per input line, with ``error`` when a review failed."""
     try:
-        if input_path is None:
-            reviews = read_reviews(sys.stdin, "<stdin>")
-        else:
-            with input_path.open(encoding="utf-8") as handle:
-                reviews = read_reviews(handle, str(input_path))
+        lines = _read_stdin() if input_path is None else read_text_lines(input_path)
+        reviews = read_reviews(lines, "<stdin>" if input_path is None else str(input_path))
+        if cache_path is not None and cache_path.is_dir():
+            raise SentimentInputError(f"--cache {cache_path}: is a directory")
         cache = read_cache(cache_path) if cache_path else {}
-    except (OSError, SentimentInputError) as exc:
+    except SentimentInputError as exc:
         _fail(str(exc))
+    partial = _check_output(output_path) if output_path else None
     scorer = _make_backend(backend, model, base_url, batch_size, concurrency, batch_api)
-    reused: dict[int, tuple[Fingerprint, SentimentResult]] = {}
+    max_attempts = get_settings().sentiment_max_attempts
+    kept: dict[int, tuple[SentimentResult, int]] = {}
+    failed_before: dict[int, int] = {}
     to_score: list[tuple[int, ReviewInput]] = []
+    cached = 0
     for index, review in enumerate(reviews):
         stored = cache.get(review.review_id)
-        if stored and not needs_scoring(stored[0], review, scorer):
-            reused[index] = (stored[0], SentimentResult(review.review_id, stored[1]))
-        else:
+        if stored is None or stored.fingerprint != Fingerprint.of(review, scorer):
             to_score.append((index, review))
-    run = _score_with_progress(scorer, [review for _, review in to_score])
-    fresh = {index: result for (index, _), result in zip(to_score, run.results, strict=True)}
-    records = []
-    for index, review in enumerate(reviews):
-        if index in reused:
-            fingerprint, result = reused[index]
+        elif stored.scores is not None:
+            kept[index] = (SentimentResult(review.review_id, stored.scores), 0)
+            cached += 1
+        elif stored.attempts >= max_attempts:
+            kept[index] = (SentimentResult(review.review_id, None, stored.error), stored.attempts)
         else:
-            fingerprint, result = Fingerprint.of(review, scorer), fresh[index]
-        records.append(result_record(review, result, fingerprint))
-    _write(records, output_path)
-    click.echo(_summary(scorer, run, len(reused)), err=True)
+            failed_before[index] = stored.attempts
+            to_score.append((index, review))
+    try:
+        run = _score_with_progress(scorer, [review for _, review in to_score])
+    except BaseException:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+        raise
+    for (index, _), result in zip(to_score, run.results, strict=True):
+        kept[index] = (result, 0 if result.scores else failed_before.get(index, 0) + 1)
+    records = [
+        result_record(review, kept[index][0], Fingerprint.of(review, scorer), kept[index][1])
+        for index, review in enumerate(reviews)
+    ]
+    _write(records, output_path, partial)
+    given_up = sum(
+        1 for result, attempts in kept.values() if result.scores is None and attempts >= max_attempts
+    )
+    click.echo(_summary(scorer, run, cached, given_up, max_attempts), err=True)
 
 
-def _write(records: list[dict], output_path: Path | None) -> None:
-    if output_path is None:
+def _write(records: list[dict], output_path: Path | None, partial: Path | None) -> None:
+    if output_path is None or partial is None:
         write_records(records, sys.stdout)
         return
-    partial = output_path.with_name(output_path.name + ".partial")
     with partial.open("w", encoding="utf-8") as handle:
         write_records(records, handle)
-    partial.replace(output_path)
+    os.replace(partial, output_path)
 
 
 @sentiment_group.command("evaluate")
@@ -196,51 +248,57 @@ def _write(records: list[dict], output_path: Path | None) -> None:
 @click.option(
     "--labels",
     "labels_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="Hand labels: review_id and the six fields, optional split.",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=LABELS_FILE,
+    show_default="the project's hand labels",
+    help="Hand labels: the six fields per review, keyed by polarity-sample row, sample review id, "
+    "or review id of --reviews.",
 )
 @click.option(
     "--reviews",
     "reviews_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="The labelled reviews: review_id, title, text.",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Texts of labelled reviews that are not in the shared folder: review_id, title, text, rating.",
 )
 @click.option(
     "--split",
-    type=click.Choice(["all", "dev", "test"]),
-    default="all",
+    type=click.Choice(["test", "dev", "all"]),
+    default="test",
     show_default=True,
-    help="Evaluate on the labels of this split only.",
+    help="test: never tuned on; dev: what the offline analyser was tuned on.",
 )
 def evaluate_command(
-    backend: str,
-    model: str,
+    backend: str | None,
+    model: str | None,
     base_url: str | None,
-    batch_size: int,
-    concurrency: int,
+    batch_size: int | None,
+    concurrency: int | None,
     batch_api: bool,
     labels_path: Path,
-    reviews_path: Path,
+    reviews_path: Path | None,
     split: str,
 ) -> None:
-    """Print per-field accuracy, macro-F1, mention precision/recall and the overall confusion matrix."""
+    """Macro-F1 per aspect over {absent, negative, neutral, positive}, overall binary accuracy, with
+    95 % bootstrap intervals, per source, beside VADER-only, stars-only and always-absent."""
     try:
-        labels = read_labels(labels_path, None if split == "all" else split)
-        with reviews_path.open(encoding="utf-8") as handle:
-            reviews = [r for r in read_reviews(handle, str(reviews_path)) if r.review_id in labels]
-    except (OSError, SentimentInputError) as exc:
+        labels = read_hand_labels(labels_path)
+        own = read_reviews(read_text_lines(reviews_path), str(reviews_path)) if reviews_path else []
+    except SentimentInputError as exc:
         _fail(str(exc))
-    missing = sorted(set(labels) - {r.review_id for r in reviews})
-    if missing:
-        _fail(f"{reviews_path}: no text for {len(missing)} labelled reviews, e.g. {missing[0]}")
     scorer = _make_backend(backend, model, base_url, batch_size, concurrency, batch_api)
-    run = _score_with_progress(scorer, reviews)
-    evaluation = evaluate(labels, {r.review_id: r.scores for r in run.results})
-    title = (
-        f"{scorer.name}/{scorer.model} ({scorer.prompt_version}) "
-        f"on {len(labels)} labelled reviews, split {split}"
-    )
-    click.echo(format_evaluation(evaluation, title))
-    click.echo(_summary(scorer, run, 0), err=True)
+    shared = get_settings().shared_dir
+    try:
+        assessment = assess(
+            scorer,
+            labels,
+            shared,
+            split=split,
+            own_reviews=own,
+            score=lambda reviews: _score_with_progress(scorer, reviews),
+        )
+    except FileNotFoundError as exc:
+        _fail(f"{exc.filename}: not found (set IMDB_TRACKER_SHARED to the shared folder)")
+    except SentimentInputError as exc:
+        _fail(str(exc))
+    click.echo(format_assessment(assessment))

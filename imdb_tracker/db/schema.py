@@ -90,7 +90,7 @@ review_sentiments = Table(
     Column("backend", String(32), nullable=False),
     Column("model", String(128), nullable=False),
     Column("prompt_version", String(32), nullable=False),
-    Column("content_hash", String(64), nullable=False),
+    Column("content_hash", String(64), nullable=False, comment="hash of what the backend read"),
     Column("analysed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     *(
         CheckConstraint(f"{name} BETWEEN -2 AND 2", name=f"{name}_range")
@@ -98,6 +98,25 @@ review_sentiments = Table(
     ),
     Index("ix_review_sentiments_movie", "movie_id"),
 )
+
+sentiment_failures = Table(
+    "sentiment_failures",
+    metadata,
+    Column("review_id", String(16), ForeignKey("reviews.review_id", ondelete="CASCADE"), primary_key=True),
+    Column("movie_id", String(12), ForeignKey("movies.movie_id", ondelete="CASCADE"), nullable=False),
+    Column("backend", String(32), nullable=False),
+    Column("model", String(128), nullable=False),
+    Column("prompt_version", String(32), nullable=False),
+    Column("content_hash", String(64), nullable=False, comment="hash of what the backend read"),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("first_failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_failed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("attempts >= 1", name="attempts_positive"),
+    Index("ix_sentiment_failures_movie", "movie_id"),
+)
+"""Reviews whose scoring failed with the current fingerprint, and how often; after the configured
+number of attempts they are no longer sent to the backend until their input or the backend changes."""
 
 clients = Table(
     "clients",

@@ -1,8 +1,8 @@
 """The labelled review sources the offline model is trained and evaluated on, and the fixed rule
 that splits them.
 
-Two sources, both read from the shared folder (``IMDB_TRACKER_SHARED``, default ``../shared``) and
-never copied into the repository:
+Two sources, both read from the shared folder (setting ``shared_dir``, env ``IMDB_TRACKER_SHARED``,
+default ``../shared``) and never copied into the repository:
 
 * ``imdb_polarity``: ``sentiment/imdb_polarity_sample.csv``, 3,079 reviews of many films from the
   IMDb Large Movie Review Dataset (Maas et al., "Learning Word Vectors for Sentiment Analysis",
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,18 +31,6 @@ SPLITS: tuple[Split, ...] = ("train", "dev", "test")
 POLARITY_SOURCE = "imdb_polarity"
 POLARITY_CSV = Path("sentiment") / "imdb_polarity_sample.csv"
 SAMPLE_CSV = Path("sample") / "reviews_raw_2025-04-11.csv"
-
-
-def shared_dir() -> Path:
-    """The shared reference folder: ``$IMDB_TRACKER_SHARED``, else ``../shared`` of the working
-    directory, else ``../shared`` of the source checkout."""
-    configured = os.environ.get("IMDB_TRACKER_SHARED")
-    if configured:
-        return Path(configured)
-    for candidate in (Path.cwd().parent / "shared", Path(__file__).resolve().parents[3] / "shared"):
-        if candidate.is_dir():
-            return candidate
-    return Path.cwd().parent / "shared"
 
 
 def polarity_key(row: int) -> str:
@@ -86,9 +73,9 @@ def star_polarity(rating: int | None) -> int | None:
     return 1 if rating >= 7 else -1
 
 
-def read_polarity(shared: Path | None = None) -> Iterator[CorpusReview]:
+def read_polarity(shared: Path) -> Iterator[CorpusReview]:
     """Rows of the polarity CSV (``<br />`` tags kept, as in the file)."""
-    path = (shared or shared_dir()) / POLARITY_CSV
+    path = shared / POLARITY_CSV
     with path.open(encoding="utf-8", newline="") as handle:
         for record in csv.DictReader(handle):
             key = polarity_key(int(record["row"]))
@@ -96,9 +83,9 @@ def read_polarity(shared: Path | None = None) -> Iterator[CorpusReview]:
             yield CorpusReview(key, POLARITY_SOURCE, ReviewInput(key, None, record["review"]), polarity)
 
 
-def read_sample(shared: Path | None = None) -> Iterator[CorpusReview]:
+def read_sample(shared: Path) -> Iterator[CorpusReview]:
     """Reviews of the two sample movies with their titles and star ratings."""
-    path = (shared or shared_dir()) / SAMPLE_CSV
+    path = shared / SAMPLE_CSV
     with path.open(encoding="utf-8", newline="") as handle:
         for record in csv.DictReader(handle):
             rating = int(float(record["rating"])) if record["rating"] else None

@@ -100,9 +100,7 @@ def evaluate(
     def statistics(index: numpy.ndarray) -> list[float]:
         per_aspect = [macro_f1(gold[f][index], predicted[f][index]) for f in ASPECTS]
         judged = index[direction[index] != 0]
-        accuracy = (
-            float(numpy.mean(predicted_direction[judged] == direction[judged])) if len(judged) else 0.0
-        )
+        accuracy = float(numpy.mean(predicted_direction[judged] == direction[judged])) if len(judged) else 0.0
         overall = macro_f1(gold_overall[index], predicted_overall[index], classes=3)
         return [*per_aspect, sum(per_aspect) / len(per_aspect), overall, accuracy]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from imdb_tracker.sentiment.models import LIST_PRICES, Prices, SentimentBackend
 from imdb_tracker.sentiment.offline import OfflineAnalyser
@@ -24,7 +25,8 @@ def make_backend(
 ) -> SentimentBackend:
     """The backend named by ``backend``; "auto" means "openai" when ``api_key`` is given, else "offline".
 
-    Raises ValueError for an unknown backend name or "openai" without an API key.
+    Raises ValueError for an unknown backend name, "openai" without an API key, or a base URL that
+    is not an http(s) URL (a permanent mistake: it is never retried).
     """
     if backend not in BACKEND_CHOICES:
         raise ValueError(f"unknown sentiment backend {backend!r}; choose one of {', '.join(BACKEND_CHOICES)}")
@@ -34,6 +36,8 @@ def make_backend(
         return OfflineAnalyser()
     if not api_key:
         raise ValueError("the openai sentiment backend needs an API key (set OPENAI_API_KEY)")
+    if base_url is not None:
+        check_base_url(base_url)
     return OpenAIBackend(
         api_key=api_key,
         base_url=base_url,
@@ -43,6 +47,17 @@ def make_backend(
         batch_api=batch_api,
         prices=prices,
     )
+
+
+def check_base_url(url: str) -> None:
+    """Raise ValueError unless ``url`` is an absolute http(s) URL with a host."""
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValueError(f"base URL {url!r} is not an http(s) URL such as https://api.openai.com/v1")
 
 
 def backend_from_settings(settings: Any, *, batch_api: bool = False) -> SentimentBackend:

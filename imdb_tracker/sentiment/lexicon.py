@@ -175,8 +175,10 @@ def aspects_named(text: str) -> list[str]:
     named = [aspect for aspect, pattern in ASPECT_PATTERNS.items() if pattern.search(text)]
     if "acting" not in named and _PERFORMER_VERDICT.search(text):
         named.insert(1 if "storytelling" in named else 0, "acting")
-    if "themes" in named and _THEME_MUSIC.search(text) and not ASPECT_PATTERNS["themes"].search(
-        _THEME_MUSIC.sub(" ", text)
+    if (
+        "themes" in named
+        and _THEME_MUSIC.search(text)
+        and not ASPECT_PATTERNS["themes"].search(_THEME_MUSIC.sub(" ", text))
     ):
         named.remove("themes")
     return named

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ def tokens(text: str) -> list[str]:
 
 def features(words: Sequence[str]) -> list[str]:
     """Unigrams and bigrams ("not good") of a token list: the model's features."""
-    return [*words, *(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))]
+    return [*words, *(f"{a} {b}" for a, b in pairwise(words))]
 
 
 def analyse_text(text: str) -> list[str]:

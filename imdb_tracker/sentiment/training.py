@@ -38,7 +38,6 @@ from imdb_tracker.sentiment.corpus import (
     file_sha256,
     read_polarity,
     read_sample,
-    shared_dir,
 )
 from imdb_tracker.sentiment.labels import labelled_keys
 from imdb_tracker.sentiment.polarity import (
@@ -48,6 +47,7 @@ from imdb_tracker.sentiment.polarity import (
     read_artifact,
     write_artifact,
 )
+from imdb_tracker.settings import get_settings
 
 SEED = 20261129
 MIN_DF = 3
@@ -236,11 +236,11 @@ def differences(retrained: PolarityModel, shipped: PolarityModel, tolerance: flo
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--shared", type=Path, default=None, help="shared folder [$IMDB_TRACKER_SHARED]")
+    parser.add_argument("--shared", type=Path, default=None, help="shared folder [setting shared_dir]")
     parser.add_argument("--output", type=Path, default=ARTIFACT, help="artifact to write")
     parser.add_argument("--check", action="store_true", help="compare with --output instead of writing")
     args = parser.parse_args(argv)
-    model = train(args.shared or shared_dir())
+    model = train(args.shared or get_settings().shared_dir)
     if args.check:
         shipped = read_artifact(args.output)
         problems = differences(model, shipped)
