@@ -15,8 +15,9 @@ from sqlalchemy import Engine, insert
 from imdb_tracker.db.reporting import refresh_reporting
 from imdb_tracker.db.schema import movie_snapshots, movies, review_sentiments, reviews
 from imdb_tracker.imdb.models import review_content_hash
+from imdb_tracker.sentiment.cache import Fingerprint
 from imdb_tracker.sentiment.models import SCORE_FIELDS, ReviewInput
-from imdb_tracker.sentiment.offline import OFFLINE_VERSION, OfflineAnalyser
+from imdb_tracker.sentiment.offline import OfflineAnalyser
 from imdb_tracker_tests.conftest import SAMPLE_CSV
 
 SAMPLE_MOVIES = {
@@ -80,16 +81,18 @@ def sample_sentiments() -> tuple[dict, ...]:
     analyser = OfflineAnalyser()
     rows = []
     for review in sample_reviews():
-        scores = analyser.analyse(ReviewInput(review["review_id"], review["title"], review["text"]))
+        scored = ReviewInput(review["review_id"], review["title"], review["text"], rating=review["rating"])
+        scores = analyser.analyse(scored)
+        fingerprint = Fingerprint.of(scored, analyser)
         rows.append(
             {
                 "review_id": review["review_id"],
                 "movie_id": review["movie_id"],
                 **{name: getattr(scores, name) for name in SCORE_FIELDS},
-                "backend": "offline",
-                "model": OFFLINE_VERSION,
-                "prompt_version": OFFLINE_VERSION,
-                "content_hash": review["content_hash"],
+                "backend": fingerprint.backend,
+                "model": fingerprint.model,
+                "prompt_version": fingerprint.prompt_version,
+                "content_hash": fingerprint.content_hash,
             }
         )
     return tuple(rows)

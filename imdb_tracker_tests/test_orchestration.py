@@ -17,24 +17,26 @@ from dagster import (
 from sqlalchemy import Engine, func, select, text
 
 from imdb_tracker.db.schema import movie_snapshots, movies, review_sentiments, reviews
-from imdb_tracker.defs.movies.assets import (
+from imdb_tracker.orchestration.assets import (
     movie_metadata,
     movie_reviews,
 )
-from imdb_tracker.defs.movies.assets import (
+from imdb_tracker.orchestration.assets import (
     review_sentiments as sentiments_asset,
 )
-from imdb_tracker.defs.movies.automation import (
-    movie_metadata_hourly,
-    movie_reviews_daily,
+from imdb_tracker.orchestration.automation import (
+    daily_reviews_schedule,
+    hourly_metadata_schedule,
     new_movies_sensor,
     new_reviews_sensor,
 )
-from imdb_tracker.defs.partitions import MOVIES_PARTITION
-from imdb_tracker_dev.fake_openai import FakeOpenAI, start_fake_openai
-from imdb_tracker_dev.replica.server import Replica, start_replica
-from imdb_tracker_tests.fakes import TEST_RATE
-from imdb_tracker_tests.pipeline_support import pipeline_resources
+from imdb_tracker.orchestration.partitions import MOVIES_PARTITION
+from imdb_tracker.orchestration.resources import ImdbClient, SentimentAnalyser, TrackerDatabase
+from imdb_tracker.sentiment.cache import input_hash
+from imdb_tracker.sentiment.models import ReviewInput
+from imdb_tracker_tests.fake_openai import FakeOpenAI, start_fake_openai
+from imdb_tracker_tests.replica.fixtures import TEST_RATE
+from imdb_tracker_tests.replica.server import Replica, start_replica
 
 SAMPLE = {"tt0029583": 429, "tt6208148": 2027}
 ALL_ASSETS = [movie_metadata, movie_reviews, sentiments_asset]
@@ -61,15 +63,13 @@ def instance(database_urls) -> Iterator[DagsterInstance]:
 
 
 def resources_for(replica: Replica, llm: FakeOpenAI) -> dict[str, object]:
-    return pipeline_resources(
-        imdb_base_url=replica.base_url,
-        imdb_requests_per_second=TEST_RATE,
-        imdb_timeout_s=15.0,
-        sentiment_backend="openai",
-        openai_api_key="sk-test",
-        openai_base_url=llm.base_url,
-        sentiment_batch_size=20,
-    )
+    return {
+        "database": TrackerDatabase(),
+        "imdb": ImdbClient(base_url=replica.base_url, requests_per_second=TEST_RATE, timeout_s=15.0),
+        "sentiment": SentimentAnalyser(
+            backend="openai", api_key="sk-test", base_url=llm.base_url, batch_size=20
+        ),
+    }
 
 
 def materialize_movie(instance, replica, llm, movie_id, assets=ALL_ASSETS, run_config=None):
@@ -160,10 +160,11 @@ def test_edited_review_is_updated_and_rescored(pipeline_run, engine, instance, r
         scored_hash = conn.execute(
             select(review_sentiments.c.content_hash).where(review_sentiments.c.review_id == review_id)
         ).scalar_one()
-        review_hash = conn.execute(
-            select(reviews.c.content_hash).where(reviews.c.review_id == review_id)
-        ).scalar_one()
-    assert stored.startswith("Edited: the songs") and scored_hash == review_hash
+        title = conn.execute(select(reviews.c.title).where(reviews.c.review_id == review_id)).scalar_one()
+    # the LLM's fingerprint covers what it reads: title and text (not rating or spoiler flag)
+    assert stored.startswith("Edited: the songs") and scored_hash == input_hash(
+        ReviewInput(review_id, title, stored), with_rating=False
+    )
 
 
 def test_deleted_review_is_marked_removed_only_after_a_complete_scrape(
@@ -221,18 +222,18 @@ def test_unknown_movie_fails_clearly_and_writes_nothing(
 def test_hourly_schedule_requests_each_movie_once_per_tick(pipeline_run, instance) -> None:
     tick = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
     requests = list(
-        movie_metadata_hourly(build_schedule_context(instance=instance, scheduled_execution_time=tick))
+        hourly_metadata_schedule(build_schedule_context(instance=instance, scheduled_execution_time=tick))
     )
     assert sorted(r.partition_key for r in requests) == sorted(
         instance.get_dynamic_partitions(MOVIES_PARTITION)
     )
     again = list(
-        movie_metadata_hourly(build_schedule_context(instance=instance, scheduled_execution_time=tick))
+        hourly_metadata_schedule(build_schedule_context(instance=instance, scheduled_execution_time=tick))
     )
     assert [r.run_key for r in again] == [r.run_key for r in requests]  # same tick, same keys: deduplicated
     assert len({r.run_key for r in requests}) == len(requests)
     daily = list(
-        movie_reviews_daily(build_schedule_context(instance=instance, scheduled_execution_time=tick))
+        daily_reviews_schedule(build_schedule_context(instance=instance, scheduled_execution_time=tick))
     )
     assert {r.partition_key for r in daily} == {r.partition_key for r in requests}
 
@@ -240,7 +241,7 @@ def test_hourly_schedule_requests_each_movie_once_per_tick(pipeline_run, instanc
 def test_new_reviews_sensor_requests_a_scrape_once_per_announcement(pipeline_run, engine, instance) -> None:
     def tick(cursor=None):
         with build_sensor_context(
-            instance=instance, cursor=cursor, resources={"database": pipeline_resources()["database"]}
+            instance=instance, cursor=cursor, resources={"database": TrackerDatabase()}
         ) as ctx:
             return new_reviews_sensor(ctx)
 
@@ -285,9 +286,8 @@ def test_new_movies_sensor_requests_metadata_for_added_movies_once(pipeline_run,
 def test_sentiments_follow_new_reviews_through_eager_automation(pipeline_run, instance, replica, llm) -> None:
     from dagster import AssetSelection, evaluate_automation_conditions
 
-    from imdb_tracker.definitions import defs as load_defs
+    from imdb_tracker.definitions import defs
 
-    defs = load_defs()
     selection = AssetSelection.assets(sentiments_asset)
     baseline = evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection)
     materialize_movie(instance, replica, llm, "tt0029583", assets=[movie_reviews])
@@ -353,14 +353,14 @@ def test_quality_checks_fail_on_planted_bad_rows(pipeline_run, engine) -> None:
 def test_scrape_runs_are_tagged_for_the_run_queue() -> None:
     import yaml
 
-    from imdb_tracker.defs.movies.automation import movie_metadata_job, movie_reviews_job
-    from imdb_tracker.defs.partitions import PARTITION_TAG, SCRAPE_TAG
+    from imdb_tracker.orchestration.automation import scrape_metadata_job, scrape_reviews_job
+    from imdb_tracker.orchestration.tags import PARTITION_TAG, SCRAPE_TAG
     from imdb_tracker_tests.conftest import REPO
 
     limits = yaml.safe_load((REPO / "dagster.yaml").read_text())["run_queue"]["tag_concurrency_limits"]
     assert {"key": SCRAPE_TAG, "limit": 5} in limits
     assert {"key": PARTITION_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
-    assert SCRAPE_TAG in movie_metadata_job.tags and SCRAPE_TAG in movie_reviews_job.tags
+    assert SCRAPE_TAG in scrape_metadata_job.tags and SCRAPE_TAG in scrape_reviews_job.tags
     assert json.dumps(limits)
 
 
