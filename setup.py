@@ -10,16 +10,10 @@ setup(
     version="0.1.0",
     description="Track how movies are received on IMDb: metadata, every review, aspect sentiments.",
     python_requires=">=3.11",
-    packages=find_packages(
-        include=["imdb_tracker", "imdb_tracker.*", "imdb_tracker_dev", "imdb_tracker_dev.*"]
-    ),
-    # Package data, so an installed wheel needs no source tree: dagster.yaml, workspace.yaml and
-    # superset/bundle in the repository link to imdb_tracker/{dagster,workspace}.yaml and superset_bundle.
+    packages=find_packages(include=["imdb_tracker", "imdb_tracker.*"]),
     package_data={
-        "imdb_tracker": ["dagster.yaml", "workspace.yaml"],
         "imdb_tracker.db": ["migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"],
-        "imdb_tracker.superset_bundle": ["*.yaml", "*/*.yaml", "*/*/*.yaml"],
-        "imdb_tracker_dev.replica": ["*.js"],
+        "imdb_tracker.sentiment": ["model/*.npz", "model/*.json", "hand_labels/*.jsonl", "hand_labels/*.md"],
     },
     install_requires=[
         f"dagster=={DAGSTER}",
@@ -37,6 +31,7 @@ setup(
         "openai==3.57.0",
         "vaderSentiment==3.3.2",
         "pandas==3.1.1",
+        "numpy==2.4.6",  # the offline analyser's model weights (pandas needs it too)
         "pyarrow==26.0.1",
         "boto3==1.44.8",
         "requests==2.34.2",  # Superset's REST API
@@ -49,8 +44,8 @@ setup(
             "moto[server]==5.2.5",
             "psutil==7.2.2",
             "PyYAML==6.0.4",
-            f"dagster-dg-cli=={DAGSTER}",
-            "pyright==1.1.414",
+            "scikit-learn==1.9.1",  # trains the offline polarity model (never imported at run time)
+            "bpe-openai==0.1.4",  # gpt-4o's real o200k_base tokenizer, bundled, for benchmarks/sentiment.py
         ],
     },
     entry_points={"console_scripts": ["imdb-tracker=imdb_tracker.cli:main"]},

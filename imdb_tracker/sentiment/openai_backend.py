@@ -2,7 +2,8 @@
 
 Several reviews go into one request after a stable system prompt (so the provider's prompt cache
 applies); a review longer than ``max_review_tokens`` (800 estimated tokens, about 680 real ones) is
-shortened in the middle, which drops under 5 % of review text (``benchmarks/sentiment.py``); the answer follows a strict JSON schema and is validated per review. Transport errors
+shortened in the middle, which drops under 5 % of review text (``benchmarks/sentiment.py``). The
+answer follows a strict JSON schema and is validated per review. Transport errors
 (429, 5xx, timeouts) are retried with exponential backoff honouring ``Retry-After``; wrong answers
 (invalid JSON, schema violations, missing reviews) are re-asked for the affected reviews only, one
 review per request, a bounded number of times, after which those reviews are recorded as failed

@@ -1,0 +1,150 @@
+"""The trained polarity model: inference, artifact, provenance, and that retraining reproduces it.
+
+Fast except the retraining test (marked slow); no database, no browser.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from imdb_tracker.sentiment import training
+from imdb_tracker.sentiment.corpus import POLARITY_CSV, SAMPLE_CSV, file_sha256, split_of
+from imdb_tracker.sentiment.labels import labelled_keys, read_hand_labels
+from imdb_tracker.sentiment.lexicon import ASPECT_PATTERNS, aspects_named
+from imdb_tracker.sentiment.polarity import (
+    ARTIFACT,
+    PolarityModel,
+    features,
+    provenance_path,
+    read_artifact,
+    shipped_model,
+    tokens,
+    weights_sha256,
+    write_artifact,
+)
+from imdb_tracker_tests.conftest import SHARED
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_NAMES = re.compile(r"zegler|gadot|dwar|heigh|whistle", re.IGNORECASE)
+"""The acceptance check of issue 14: names from the two sample movies."""
+
+
+def test_tokens_and_features_are_lower_case_words_and_bigrams() -> None:
+    assert tokens("It's <br /><br />NOT good… Don’t!") == ["it's", "not", "good", "don't"]
+    assert features(["not", "good", "at"]) == ["not", "good", "at", "not good", "good at"]
+
+
+def test_logit_is_sublinear_tfidf_l2_normalised_times_the_weights() -> None:
+    model = PolarityModel({"good": (2.0, 1.5), "bad": (1.0, -3.0)}, intercept=0.25)
+    # "good good bad": tf good = 1 + ln 2, tf bad = 1; values (1+ln2)*2 and 1*1, then L2-normalised
+    good, bad = (1 + 0.6931471805599453) * 2.0, 1.0
+    norm = (good**2 + bad**2) ** 0.5
+    assert model.logit("good good bad") == pytest.approx(0.25 + (good * 1.5 - bad * 3.0) / norm)
+    assert model.logit("nothing known here") == 0.25
+
+
+def test_inference_equals_scikit_learn_on_the_shipped_weights() -> None:
+    sklearn = pytest.importorskip("sklearn")
+    import numpy
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from imdb_tracker.sentiment.polarity import analyse_text
+
+    model = shipped_model()
+    names = sorted(model.weights)
+    vectorizer = TfidfVectorizer(analyzer=analyse_text, vocabulary=names, sublinear_tf=True).fit(["x"])
+    vectorizer.idf_ = numpy.array([model.weights[n][0] for n in names])
+    classifier = LogisticRegression()
+    classifier.classes_ = numpy.array([0, 1])
+    classifier.coef_ = numpy.array([[model.weights[n][1] for n in names]])
+    classifier.intercept_ = numpy.array([model.intercept])
+    texts = [
+        "A masterpiece, wonderful acting.",
+        "Boring and stupid, a waste of time.",
+        "The plot is the plot.",
+    ]
+    expected = classifier.decision_function(vectorizer.transform(texts))
+    assert [model.logit(t) for t in texts] == pytest.approx(list(expected), abs=1e-9)
+    assert sklearn.__version__ == model.provenance["libraries"]["scikit-learn"]
+
+
+def test_the_shipped_artifact_is_small_and_says_how_it_was_made() -> None:
+    model = shipped_model()
+    assert ARTIFACT.stat().st_size < 2_000_000 and provenance_path(ARTIFACT).stat().st_size < 10_000
+    provenance = model.provenance
+    assert provenance["weights_sha256"] == weights_sha256(model)
+    assert "Maas" in provenance["citation"] and "ACL 2011" in provenance["citation"]
+    assert provenance["hyperparameters"]["seed"] == training.SEED
+    assert 0.8 < provenance["cross_validation"]["accuracy_mean"] < 1.0
+    assert set(provenance["libraries"]) >= {"scikit-learn", "numpy", "python"}
+    assert len(model.weights) == provenance["features"] <= training.MAX_FEATURES
+    if (SHARED / POLARITY_CSV).exists():
+        assert provenance["training_data"][str(POLARITY_CSV)] == file_sha256(SHARED / POLARITY_CSV)
+        assert provenance["training_data"][str(SAMPLE_CSV)] == file_sha256(SHARED / SAMPLE_CSV)
+
+
+def test_the_artifact_round_trips(tmp_path: Path) -> None:
+    model = PolarityModel({"great": (1.5, 2.25), "not good": (3.0, -1.0)}, -0.5, {"note": "x"})
+    write_artifact(model, tmp_path / "m.npz")
+    again = read_artifact(tmp_path / "m.npz")
+    assert (again.weights, again.intercept) == (model.weights, model.intercept)
+    assert again.provenance == {"note": "x", "weights_sha256": weights_sha256(model)}
+
+
+def test_no_name_or_place_of_the_sample_movies_is_in_the_package() -> None:
+    found = [
+        str(path.relative_to(REPO))
+        for path in (REPO / "imdb_tracker").rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and SAMPLE_NAMES.search(path.read_bytes().decode("utf-8", errors="replace"))
+    ]
+    assert found == []
+    for word in ("zegler", "gadot", "dwarf", "dwarfs", "dwarves", "huntsman", "dopey", "grumpy", "heigh"):
+        assert not any(word in feature.split() for feature in shipped_model().weights), word
+    for word in ("castle", "queen", "witch", "prince", "huntsman", "race", "forest", "dwarfs"):
+        assert not any(pattern.search(word) for pattern in ASPECT_PATTERNS.values()), word
+
+
+def test_aspect_vocabulary_resolves_ambiguous_words() -> None:
+    assert aspects_named("The theme song is catchy.") == ["music_sound"]
+    assert aspects_named("The theme of loss is handled well.") == ["themes"]
+    assert aspects_named("Kevin Kline is completely convincing.") == ["acting"]
+    assert aspects_named("The race was thrilling until the last lap.") == []
+    assert aspects_named("The musical score was lovely but the plot drags.") == [
+        "storytelling",
+        "music_sound",
+    ]
+
+
+def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> None:
+    # decided before any model existed: a change of rule would silently mix test into training
+    assert [split_of(f"imdb_polarity:{row}") for row in range(100, 107)] == [
+        *("train", "test", "test", "train", "train", "train", "test")
+    ]
+    shares = [split_of(f"imdb_polarity:{row}") for row in range(100, 3180)]
+    assert (
+        0.17 < shares.count("test") / len(shares) < 0.23 and 0.08 < shares.count("dev") / len(shares) < 0.12
+    )
+    labels = read_hand_labels()
+    assert len(labels) >= 350 and {label.split for label in labels} == {"dev", "test"}
+    many_films = [label for label in labels if label.source == "imdb_polarity"]
+    assert len(many_films) == 280 and all(split_of(label.key) != "train" for label in many_films)
+    if (SHARED / POLARITY_CSV).exists():
+        trained_on = {review.key for review in training.training_reviews(SHARED)}
+        assert not trained_on & labelled_keys()
+        assert all(split_of(key) == "train" for key in trained_on)
+
+
+@pytest.mark.slow
+def test_retraining_reproduces_the_shipped_artifact() -> None:
+    pytest.importorskip("sklearn")
+    if not (SHARED / POLARITY_CSV).exists():
+        pytest.skip(f"no shared folder at {SHARED}")
+    retrained = training.train(SHARED)
+    assert training.differences(retrained, shipped_model()) == []
+    assert retrained.provenance["cross_validation"] == shipped_model().provenance["cross_validation"]
