@@ -1,21 +1,20 @@
-"""The offline analyser on real sample reviews, and its agreement with the hand labels."""
+"""The offline analyser: the star rating as the author's verdict, aspects from general film
+vocabulary, and its agreement with the hand labels measured on reviews of many films."""
 
 from __future__ import annotations
-
-import csv
-from pathlib import Path
 
 import pytest
 
 from imdb_tracker.sentiment import ASPECTS, OfflineAnalyser, ReviewInput
-from imdb_tracker.sentiment.evaluation import evaluate
-from imdb_tracker.sentiment.jsonl import read_labels, read_reviews
-from imdb_tracker.sentiment.offline import extract_text_rating, to_scale
-from imdb_tracker_tests.conftest import SAMPLE_CSV
+from imdb_tracker.sentiment.assessment import assess
+from imdb_tracker.sentiment.corpus import POLARITY_CSV, read_sample
+from imdb_tracker.sentiment.labels import read_hand_labels
+from imdb_tracker.sentiment.offline import extract_text_rating, rating_score, to_scale
+from imdb_tracker_tests.conftest import SHARED
 
-pytestmark = pytest.mark.fast
-
-DATA = Path(__file__).parent / "data"
+needs_shared = pytest.mark.skipif(
+    not (SHARED / POLARITY_CSV).exists(), reason=f"no shared folder at {SHARED}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,51 +22,64 @@ def analyser() -> OfflineAnalyser:
     return OfflineAnalyser()
 
 
-@pytest.fixture(scope="module")
-def sample() -> dict[str, ReviewInput]:
-    with SAMPLE_CSV.open(encoding="utf-8", newline="") as handle:
-        return {
-            row["review_id"]: ReviewInput(row["review_id"], row["title"], row["text"])
-            for row in csv.DictReader(handle)
-        }
+def test_the_star_rating_is_the_authors_verdict(analyser: OfflineAnalyser) -> None:
+    dud = "This movie was a dud."
+    assert analyser.analyse(ReviewInput("x", None, dud, rating=1)).overall == -2
+    assert (
+        analyser.analyse(ReviewInput("x", None, "Wonderful, I loved every minute.", rating=10)).overall == 2
+    )
+    assert (
+        analyser.analyse(ReviewInput("x", None, "Wonderful, I loved every minute.", rating=3)).overall == -1
+    )
+    assert [rating_score(r, 0.0, 1.0) for r in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)] == [
+        *(-2, -2, -1, -1, 0, 0, 1, 1, 2, 2)
+    ]
+    assert rating_score(6, 2.5, 1.0) == 1 and rating_score(5, -2.5, 1.0) == -1  # 5-6 follows a clear text
 
 
-def test_a_review_about_the_songs_scores_music_only(analyser: OfflineAnalyser, sample) -> None:
-    # 'Great movie, some situations have aged badly ... "Eu Vou, Eu Vou" is the only memorable song.'
-    scores = analyser.analyse(sample["rw7986333"])
-    assert scores.music_sound > 0
-    assert [getattr(scores, a) for a in ASPECTS if a != "music_sound"] == [None] * 4
-    assert scores.overall > 0
+def test_without_stars_the_text_decides(analyser: OfflineAnalyser) -> None:
+    praise = "A masterpiece. Wonderful performances, a brilliant script, I loved it."
+    pan = "Boring, stupid and badly acted. The worst film I have seen, a total waste of time."
+    assert analyser.analyse(ReviewInput("x", None, praise)).overall == 2
+    assert analyser.analyse(ReviewInput("x", None, pan)).overall == -2
+    assert analyser.analyse(ReviewInput("x", None, "Fun for kids. 3/10")).overall == -1  # rating in the text
 
 
-def test_a_hate_review_is_negative(analyser: OfflineAnalyser, sample) -> None:
-    # "A Total Trainwreck": lifeless remake, shockingly bad visuals, forgettable songs
-    scores = analyser.analyse(sample["rw10406117"])
-    assert scores.overall < 0
-    assert scores.cinematography < 0
-
-
-def test_praise_of_the_animation_and_the_voice_goes_to_the_right_aspects(analyser: OfflineAnalyser) -> None:
-    review = ReviewInput("x", "Lovely", "The animation is gorgeous. Her singing voice is beautiful.")
-    scores = analyser.analyse(review)
+def test_aspects_go_where_their_vocabulary_points(analyser: OfflineAnalyser) -> None:
+    scores = analyser.analyse(
+        ReviewInput("x", "Lovely", "The animation is gorgeous. Her singing voice is beautiful.")
+    )
     assert scores.cinematography > 0 and scores.acting > 0
     assert scores.storytelling is None and scores.music_sound is None and scores.themes is None
+    panned = analyser.analyse(ReviewInput("x", None, "The acting is terrible and the actors are wooden."))
+    assert panned.acting < 0 and [getattr(panned, a) for a in ASPECTS if a != "acting"] == [None] * 4
+    message = analyser.analyse(
+        ReviewInput("x", None, "The political message is preachy, stupid and insulting.")
+    )
+    assert message.themes is not None and message.themes < 0
+    moving = analyser.analyse(ReviewInput("x", None, "A deeply moving film about loss and grief."))
+    assert moving.themes is not None and moving.themes > 0
+    race = analyser.analyse(ReviewInput("x", None, "The race was thrilling until the last lap."))
+    assert race.themes is None
 
 
-def test_preachy_message_counts_as_themes(analyser: OfflineAnalyser) -> None:
-    scores = analyser.analyse(ReviewInput("x", None, "The political message is preachy and forced."))
-    assert scores.themes is not None and scores.themes < 0
-
-
-def test_a_written_rating_is_used_and_removed_from_the_text() -> None:
-    assert extract_text_rating("Fun for kids. 3/10") == ("Fun for kids.  ", pytest.approx(-0.4))
-    assert extract_text_rating("I'd give it 4 out of 5 stars")[1] == pytest.approx(0.6)
+def test_written_ratings_are_read_and_removed() -> None:
+    assert extract_text_rating("Fun for kids. 3/10") == ("Fun for kids.  ", pytest.approx(3.0))
+    assert extract_text_rating("I'd give it 4 out of 5 stars")[1] == pytest.approx(8.0)
     assert extract_text_rating("No rating here")[1] is None
     assert [to_scale(v, (0.1, 0.5)) for v in (-0.9, -0.2, 0.0, 0.3, 0.5)] == [-2, -1, 0, 1, 2]
 
 
-def test_score_reports_progress_and_never_fails(analyser: OfflineAnalyser, sample) -> None:
-    reviews = list(sample.values())[:120]
+def test_it_names_its_model_and_version(analyser: OfflineAnalyser) -> None:
+    assert analyser.name == "offline" and analyser.prompt_version == "offline-v2"
+    assert (
+        analyser.model == f"tfidf-logreg-{analyser.polarity.version}" and len(analyser.polarity.version) == 12
+    )
+
+
+@needs_shared
+def test_score_reports_progress_and_never_fails(analyser: OfflineAnalyser) -> None:
+    reviews = [review.review for review in read_sample(SHARED)][:120]
     seen: list[int] = []
     run = analyser.score(reviews, progress=seen.append)
     assert sum(seen) == 120 and len(seen) == 3
@@ -75,38 +87,19 @@ def test_score_reports_progress_and_never_fails(analyser: OfflineAnalyser, sampl
     assert run.usage.requests == 0 and run.cost == 0.0
 
 
-# Measured on the hand labels with the current lexicon and tuning (dev / test): aspects mean accuracy
-# 0.565 / 0.600, mention recall 0.91 / 0.82, overall accuracy 0.60 / 0.46, overall within one 0.88 / 0.87.
-FLOORS = {
-    "dev": {
-        "aspect_accuracy": 0.54,
-        "mention_recall": 0.88,
-        "overall_accuracy": 0.57,
-        "overall_within_one": 0.85,
-    },
-    "test": {
-        "aspect_accuracy": 0.57,
-        "mention_recall": 0.79,
-        "overall_accuracy": 0.43,
-        "overall_within_one": 0.84,
-    },
-}
-
-
-@pytest.mark.parametrize("split", ["dev", "test"])
-def test_agreement_with_hand_labels_stays_above_the_measured_floor(
-    analyser: OfflineAnalyser, split: str
-) -> None:
-    labels = read_labels(DATA / "sentiment_labels.jsonl", split)
-    with (DATA / "sentiment_reviews.jsonl").open(encoding="utf-8") as handle:
-        reviews = [r for r in read_reviews(handle) if r.review_id in labels]
-    assert len(reviews) == len(labels) >= 39
-    evaluation = evaluate(labels, {r.review_id: analyser.analyse(r) for r in reviews})
-    measured = {
-        "aspect_accuracy": evaluation.mean("accuracy"),
-        "mention_recall": evaluation.mean("mention_recall"),
-        "overall_accuracy": evaluation.fields["overall"].accuracy,
-        "overall_within_one": evaluation.fields["overall"].within_one,
-    }
-    for metric, floor in FLOORS[split].items():
-        assert measured[metric] >= floor, f"{split} {metric} {measured[metric]:.3f} < {floor}"
+# Measured on the test split (212 reviews, 200 of many films; 617 polarity rows), 2026-11-29:
+# offline aspect macro-F1 0.488, overall binary 0.882 (labelled) / 0.891 (617 rows);
+# VADER-only 0.478 / 0.684 / 0.682. Floors sit a little below, so a regression turns this red.
+@needs_shared
+@pytest.mark.slow
+def test_held_out_agreement_stays_above_the_measured_floor_and_beats_vader() -> None:
+    assessment = assess(OfflineAnalyser(), read_hand_labels(), SHARED, split="test")
+    offline, vader, stars, absent = assessment.groups["all"]
+    assert (offline.system, vader.system, absent.system) == ("offline", "vader-only", "always-absent")
+    assert offline.reviews == 212 and offline.failed == 0
+    assert offline.aspect_mean_f1.value >= 0.46 and offline.aspect_mean_f1.value > absent.aspect_mean_f1.value
+    assert offline.binary_accuracy.value >= 0.85
+    many = {row.system: row for row in assessment.polarity_split}
+    assert many["offline"].reviews == 617 and many["offline"].accuracy.value >= 0.87
+    assert many["offline"].accuracy.value - many["vader-only"].accuracy.value >= 0.18
+    assert stars.neutral_answers > 0  # the star baseline has nothing to say on reviews without stars
