@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -21,6 +22,7 @@ from imdb_tracker.sentiment import (
     make_backend,
     needs_scoring,
 )
+from imdb_tracker.sentiment.cache import input_hash
 from imdb_tracker.sentiment.openai_backend import retry_after_seconds
 from imdb_tracker.sentiment.prompt import (
     RESPONSE_FORMAT,
@@ -43,27 +45,35 @@ def test_usage_adds_up_and_prices_cached_tokens_at_their_own_rate() -> None:
     assert total.cost(Prices().discounted(0.5)) == pytest.approx((0.30 + 0.075 + 0.30) / 2)
 
 
-def test_review_input_hashes_title_and_text_unless_a_hash_is_given() -> None:
-    review = ReviewInput("rw1", "Title", "Text")
-    assert review.content_hash == ReviewInput("rw2", "Title", "Text").content_hash
-    assert review.content_hash != ReviewInput("rw1", "Title", "Text!").content_hash
-    assert review.content_hash != ReviewInput("rw1", None, "Text").content_hash
-    assert ReviewInput("rw1", "Title", "Text", content_hash="stored").content_hash == "stored"
+def test_input_hash_covers_title_text_and_only_for_rating_readers_the_rating() -> None:
+    review = ReviewInput("rw1", "Title", "Text", rating=3)
+    assert input_hash(review, False) == input_hash(ReviewInput("rw2", "Title", "Text", rating=9), False)
+    assert input_hash(review, False) != input_hash(ReviewInput("rw1", "Title", "Text!"), False)
+    assert input_hash(review, False) != input_hash(ReviewInput("rw1", None, "Text"), False)
+    assert input_hash(review, True) != input_hash(ReviewInput("rw1", "Title", "Text", rating=9), True)
+    assert input_hash(review, True) != input_hash(review, False)
+    # compatible with outputs written before the rating existed: title and text joined by \x1f
+    assert input_hash(review, False) == hashlib.sha256(b"Title\x1fText").hexdigest()
 
 
-def test_needs_scoring_only_when_content_backend_model_or_prompt_changed() -> None:
+def test_needs_scoring_only_when_what_the_backend_reads_or_the_backend_changed() -> None:
     offline = OfflineAnalyser()
-    review = ReviewInput("rw1", "Title", "Loved the songs.")
-    stored = Fingerprint.of(review, offline)
-    assert needs_scoring(None, review, offline)
-    assert not needs_scoring(stored, review, offline)
-    assert needs_scoring(stored, ReviewInput("rw1", "Title", "Hated the songs."), offline)
-    for changed in (
-        Fingerprint(stored.content_hash, "openai", stored.model, stored.prompt_version),
-        Fingerprint(stored.content_hash, stored.backend, "other-model", stored.prompt_version),
-        Fingerprint(stored.content_hash, stored.backend, stored.model, "older-prompt"),
-    ):
-        assert needs_scoring(changed, review, offline)
+    llm = OpenAIBackend(api_key="sk-unused")
+    review = ReviewInput("rw1", "Title", "Loved the songs.", rating=8)
+    for backend in (offline, llm):
+        stored = Fingerprint.of(review, backend)
+        assert needs_scoring(None, review, backend)
+        assert not needs_scoring(stored, review, backend)
+        assert needs_scoring(stored, ReviewInput("rw1", "Title", "Hated the songs.", rating=8), backend)
+        for changed in (
+            Fingerprint(stored.content_hash, "other", stored.model, stored.prompt_version),
+            Fingerprint(stored.content_hash, stored.backend, "other-model", stored.prompt_version),
+            Fingerprint(stored.content_hash, stored.backend, stored.model, "older-prompt"),
+        ):
+            assert needs_scoring(changed, review, backend)
+    re_rated = ReviewInput("rw1", "Title", "Loved the songs.", rating=2)
+    assert needs_scoring(Fingerprint.of(review, offline), re_rated, offline)  # overall follows the stars
+    assert not needs_scoring(Fingerprint.of(review, llm), re_rated, llm)  # the LLM never sees them
 
 
 def test_truncation_keeps_start_and_verdict_at_the_end() -> None:
@@ -152,6 +162,9 @@ def test_make_backend_auto_picks_openai_only_with_a_key() -> None:
         make_backend(backend="openai")
     with pytest.raises(ValueError, match="unknown sentiment backend"):
         make_backend(backend="bert")
+    for url in ("not a url", "ftp://example.com/v1", "http://", "https://host:0/v1"):
+        with pytest.raises(ValueError, match="is not an http\\(s\\) URL"):
+            make_backend(backend="openai", api_key="sk-x", base_url=url)
 
 
 def test_backend_from_settings_reads_the_settings_fields() -> None:
