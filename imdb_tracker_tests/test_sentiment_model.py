@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from imdb_tracker.sentiment import training
-from imdb_tracker.sentiment.corpus import POLARITY_CSV, SAMPLE_CSV, file_sha256, split_of
+from imdb_tracker.sentiment.corpus import (
+    POLARITY_CSV,
+    SAMPLE_CSV,
+    file_sha256,
+    label_order,
+    read_polarity,
+    split_of,
+)
 from imdb_tracker.sentiment.labels import labelled_keys, read_hand_labels
 from imdb_tracker.sentiment.lexicon import ASPECT_PATTERNS, aspects_named
 from imdb_tracker.sentiment.polarity import (
@@ -135,6 +142,10 @@ def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> 
     many_films = [label for label in labels if label.source == "imdb_polarity"]
     assert len(many_films) == 280 and all(split_of(label.key) != "train" for label in many_films)
     if (SHARED / POLARITY_CSV).exists():
+        rows = list(read_polarity(SHARED))
+        for split, count in (("dev", 80), ("test", 200)):
+            picked = sorted((r.key for r in rows if r.split == split), key=label_order)[:count]
+            assert sorted(picked) == sorted(label.key for label in many_films if split_of(label.key) == split)
         trained_on = {review.key for review in training.training_reviews(SHARED)}
         assert not trained_on & labelled_keys()
         assert all(split_of(key) == "train" for key in trained_on)
