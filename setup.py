@@ -10,10 +10,17 @@ setup(
     version="0.1.0",
     description="Track how movies are received on IMDb: metadata, every review, aspect sentiments.",
     python_requires=">=3.11",
-    packages=find_packages(include=["imdb_tracker", "imdb_tracker.*"]),
+    packages=find_packages(
+        include=["imdb_tracker", "imdb_tracker.*", "imdb_tracker_dev", "imdb_tracker_dev.*"]
+    ),
+    # Package data, so an installed wheel needs no source tree: dagster.yaml, workspace.yaml and
+    # superset/bundle in the repository link to imdb_tracker/{dagster,workspace}.yaml and superset_bundle.
     package_data={
+        "imdb_tracker": ["dagster.yaml", "workspace.yaml"],
         "imdb_tracker.db": ["migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"],
         "imdb_tracker.sentiment": ["model/*.npz", "model/*.json", "hand_labels/*.jsonl", "hand_labels/*.md"],
+        "imdb_tracker.superset_bundle": ["*.yaml", "*/*.yaml", "*/*/*.yaml"],
+        "imdb_tracker_dev.replica": ["*.js"],
     },
     install_requires=[
         f"dagster=={DAGSTER}",
@@ -44,6 +51,8 @@ setup(
             "moto[server]==5.2.5",
             "psutil==7.2.2",
             "PyYAML==6.0.4",
+            f"dagster-dg-cli=={DAGSTER}",
+            "pyright==1.1.414",
             "scikit-learn==1.9.1",  # trains the offline polarity model (never imported at run time)
             "bpe-openai==0.1.4",  # gpt-4o's real o200k_base tokenizer, bundled, for benchmarks/sentiment.py
         ],

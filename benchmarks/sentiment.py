@@ -45,7 +45,7 @@ from imdb_tracker.sentiment.prompt import (  # noqa: E402
     pack_requests,
 )
 from imdb_tracker.settings import get_settings  # noqa: E402
-from imdb_tracker_tests.fake_openai import start_fake_openai  # noqa: E402
+from imdb_tracker_dev.fake_openai import start_fake_openai  # noqa: E402
 
 MESSAGE_OVERHEAD_TOKENS = 3
 """Tokens the chat format adds per message (and once for the reply), as OpenAI documents."""

@@ -56,14 +56,14 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     sentiment_batch_size: int = 20
     sentiment_concurrency: int = 4
-    sentiment_max_attempts: int = Field(3, ge=1)
+    sentiment_max_attempts: int = Field(default=3, ge=1)
     """Scoring attempts per review before it is reported as failed and no longer retried."""
     openai_price_input_per_m: float = 0.15
     openai_price_cached_input_per_m: float = 0.075
     openai_price_output_per_m: float = 0.60
 
     # Reference material (training and evaluation data of the offline analyser), never copied.
-    shared_dir: Path = Field(Path("../shared"), validation_alias=AliasChoices("IMDB_TRACKER_SHARED"))
+    shared_dir: Path = Field(default=Path("../shared"), validation_alias=AliasChoices("IMDB_TRACKER_SHARED"))
 
     # Backups.
     backup_dir: Path | None = None

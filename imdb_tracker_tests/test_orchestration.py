@@ -17,26 +17,26 @@ from dagster import (
 from sqlalchemy import Engine, func, select, text
 
 from imdb_tracker.db.schema import movie_snapshots, movies, review_sentiments, reviews
-from imdb_tracker.orchestration.assets import (
+from imdb_tracker.defs.movies.assets import (
     movie_metadata,
     movie_reviews,
 )
-from imdb_tracker.orchestration.assets import (
+from imdb_tracker.defs.movies.assets import (
     review_sentiments as sentiments_asset,
 )
-from imdb_tracker.orchestration.automation import (
-    daily_reviews_schedule,
-    hourly_metadata_schedule,
+from imdb_tracker.defs.movies.automation import (
+    movie_metadata_hourly,
+    movie_reviews_daily,
     new_movies_sensor,
     new_reviews_sensor,
 )
-from imdb_tracker.orchestration.partitions import MOVIES_PARTITION
-from imdb_tracker.orchestration.resources import ImdbClient, SentimentAnalyser, TrackerDatabase
+from imdb_tracker.defs.partitions import MOVIES_PARTITION
 from imdb_tracker.sentiment.cache import input_hash
 from imdb_tracker.sentiment.models import ReviewInput
-from imdb_tracker_tests.fake_openai import FakeOpenAI, start_fake_openai
-from imdb_tracker_tests.replica.fixtures import TEST_RATE
-from imdb_tracker_tests.replica.server import Replica, start_replica
+from imdb_tracker_dev.fake_openai import FakeOpenAI, start_fake_openai
+from imdb_tracker_dev.replica.server import Replica, start_replica
+from imdb_tracker_tests.fakes import TEST_RATE
+from imdb_tracker_tests.pipeline_support import pipeline_resources
 
 SAMPLE = {"tt0029583": 429, "tt6208148": 2027}
 ALL_ASSETS = [movie_metadata, movie_reviews, sentiments_asset]
@@ -63,13 +63,15 @@ def instance(database_urls) -> Iterator[DagsterInstance]:
 
 
 def resources_for(replica: Replica, llm: FakeOpenAI) -> dict[str, object]:
-    return {
-        "database": TrackerDatabase(),
-        "imdb": ImdbClient(base_url=replica.base_url, requests_per_second=TEST_RATE, timeout_s=15.0),
-        "sentiment": SentimentAnalyser(
-            backend="openai", api_key="sk-test", base_url=llm.base_url, batch_size=20
-        ),
-    }
+    return pipeline_resources(
+        imdb_base_url=replica.base_url,
+        imdb_requests_per_second=TEST_RATE,
+        imdb_timeout_s=15.0,
+        sentiment_backend="openai",
+        openai_api_key="sk-test",
+        openai_base_url=llm.base_url,
+        sentiment_batch_size=20,
+    )
 
 
 def materialize_movie(instance, replica, llm, movie_id, assets=ALL_ASSETS, run_config=None):
@@ -222,18 +224,18 @@ def test_unknown_movie_fails_clearly_and_writes_nothing(
 def test_hourly_schedule_requests_each_movie_once_per_tick(pipeline_run, instance) -> None:
     tick = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
     requests = list(
-        hourly_metadata_schedule(build_schedule_context(instance=instance, scheduled_execution_time=tick))
+        movie_metadata_hourly(build_schedule_context(instance=instance, scheduled_execution_time=tick))
     )
     assert sorted(r.partition_key for r in requests) == sorted(
         instance.get_dynamic_partitions(MOVIES_PARTITION)
     )
     again = list(
-        hourly_metadata_schedule(build_schedule_context(instance=instance, scheduled_execution_time=tick))
+        movie_metadata_hourly(build_schedule_context(instance=instance, scheduled_execution_time=tick))
     )
     assert [r.run_key for r in again] == [r.run_key for r in requests]  # same tick, same keys: deduplicated
     assert len({r.run_key for r in requests}) == len(requests)
     daily = list(
-        daily_reviews_schedule(build_schedule_context(instance=instance, scheduled_execution_time=tick))
+        movie_reviews_daily(build_schedule_context(instance=instance, scheduled_execution_time=tick))
     )
     assert {r.partition_key for r in daily} == {r.partition_key for r in requests}
 
@@ -241,7 +243,7 @@ def test_hourly_schedule_requests_each_movie_once_per_tick(pipeline_run, instanc
 def test_new_reviews_sensor_requests_a_scrape_once_per_announcement(pipeline_run, engine, instance) -> None:
     def tick(cursor=None):
         with build_sensor_context(
-            instance=instance, cursor=cursor, resources={"database": TrackerDatabase()}
+            instance=instance, cursor=cursor, resources={"database": pipeline_resources()["database"]}
         ) as ctx:
             return new_reviews_sensor(ctx)
 
@@ -286,8 +288,9 @@ def test_new_movies_sensor_requests_metadata_for_added_movies_once(pipeline_run,
 def test_sentiments_follow_new_reviews_through_eager_automation(pipeline_run, instance, replica, llm) -> None:
     from dagster import AssetSelection, evaluate_automation_conditions
 
-    from imdb_tracker.definitions import defs
+    from imdb_tracker.definitions import defs as load_defs
 
+    defs = load_defs()
     selection = AssetSelection.assets(sentiments_asset)
     baseline = evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection)
     materialize_movie(instance, replica, llm, "tt0029583", assets=[movie_reviews])
@@ -353,14 +356,14 @@ def test_quality_checks_fail_on_planted_bad_rows(pipeline_run, engine) -> None:
 def test_scrape_runs_are_tagged_for_the_run_queue() -> None:
     import yaml
 
-    from imdb_tracker.orchestration.automation import scrape_metadata_job, scrape_reviews_job
-    from imdb_tracker.orchestration.tags import PARTITION_TAG, SCRAPE_TAG
+    from imdb_tracker.defs.movies.automation import movie_metadata_job, movie_reviews_job
+    from imdb_tracker.defs.partitions import PARTITION_TAG, SCRAPE_TAG
     from imdb_tracker_tests.conftest import REPO
 
     limits = yaml.safe_load((REPO / "dagster.yaml").read_text())["run_queue"]["tag_concurrency_limits"]
     assert {"key": SCRAPE_TAG, "limit": 5} in limits
     assert {"key": PARTITION_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
-    assert SCRAPE_TAG in scrape_metadata_job.tags and SCRAPE_TAG in scrape_reviews_job.tags
+    assert SCRAPE_TAG in movie_metadata_job.tags and SCRAPE_TAG in movie_reviews_job.tags
     assert json.dumps(limits)
 
 

@@ -13,9 +13,9 @@ import pytest
 
 from imdb_tracker.sentiment import SCORE_FIELDS
 from imdb_tracker.sentiment.corpus import POLARITY_CSV, read_sample
+from imdb_tracker_dev.fake_openai import FakeOpenAI
 from imdb_tracker_tests.cli_support import run_cli
 from imdb_tracker_tests.conftest import SHARED
-from imdb_tracker_tests.fake_openai import FakeOpenAI
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not (SHARED / POLARITY_CSV).exists(), reason=f"no shared folder at {SHARED}")

@@ -35,15 +35,18 @@ from imdb_tracker.sentiment.polarity import (
 from imdb_tracker_tests.conftest import SHARED
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLE_NAMES = re.compile(r"zegler|gadot|dwar|heigh|whistle", re.IGNORECASE)
-"""The acceptance check of issue 14: names from the two sample movies."""
+SAMPLE_NAMES = re.compile(r"zegler|gadot|dwar|heigh(?!t)|whistle", re.IGNORECASE)
+"""The acceptance check of issue 14 (names from the two sample movies), except that "height" is
+allowed: the dashboards' layout files in the package say ``height:``."""
 
 
+@pytest.mark.fast
 def test_tokens_and_features_are_lower_case_words_and_bigrams() -> None:
     assert tokens("It's <br /><br />NOT good… Don’t!") == ["it's", "not", "good", "don't"]
     assert features(["not", "good", "at"]) == ["not", "good", "at", "not good", "good at"]
 
 
+@pytest.mark.fast
 def test_logit_is_sublinear_tfidf_l2_normalised_times_the_weights() -> None:
     model = PolarityModel({"good": (2.0, 1.5), "bad": (1.0, -3.0)}, intercept=0.25)
     # "good good bad": tf good = 1 + ln 2, tf bad = 1; values (1+ln2)*2 and 1*1, then L2-normalised
@@ -53,6 +56,7 @@ def test_logit_is_sublinear_tfidf_l2_normalised_times_the_weights() -> None:
     assert model.logit("nothing known here") == 0.25
 
 
+@pytest.mark.fast
 def test_inference_equals_scikit_learn_on_the_shipped_weights() -> None:
     sklearn = pytest.importorskip("sklearn")
     import numpy
@@ -79,6 +83,7 @@ def test_inference_equals_scikit_learn_on_the_shipped_weights() -> None:
     assert sklearn.__version__ == model.provenance["libraries"]["scikit-learn"]
 
 
+@pytest.mark.fast
 def test_the_shipped_artifact_is_small_and_says_how_it_was_made() -> None:
     model = shipped_model()
     assert ARTIFACT.stat().st_size < 2_000_000 and provenance_path(ARTIFACT).stat().st_size < 10_000
@@ -94,6 +99,7 @@ def test_the_shipped_artifact_is_small_and_says_how_it_was_made() -> None:
         assert provenance["training_data"][str(SAMPLE_CSV)] == file_sha256(SHARED / SAMPLE_CSV)
 
 
+@pytest.mark.fast
 def test_the_artifact_round_trips(tmp_path: Path) -> None:
     model = PolarityModel({"great": (1.5, 2.25), "not good": (3.0, -1.0)}, -0.5, {"note": "x"})
     write_artifact(model, tmp_path / "m.npz")
@@ -102,6 +108,7 @@ def test_the_artifact_round_trips(tmp_path: Path) -> None:
     assert again.provenance == {"note": "x", "weights_sha256": weights_sha256(model)}
 
 
+@pytest.mark.fast
 def test_no_name_or_place_of_the_sample_movies_is_in_the_package() -> None:
     found = [
         str(path.relative_to(REPO))
@@ -117,6 +124,7 @@ def test_no_name_or_place_of_the_sample_movies_is_in_the_package() -> None:
         assert not any(pattern.search(word) for pattern in ASPECT_PATTERNS.values()), word
 
 
+@pytest.mark.fast
 def test_aspect_vocabulary_resolves_ambiguous_words() -> None:
     assert aspects_named("The theme song is catchy.") == ["music_sound"]
     assert aspects_named("The theme of loss is handled well.") == ["themes"]
@@ -128,6 +136,7 @@ def test_aspect_vocabulary_resolves_ambiguous_words() -> None:
     ]
 
 
+@pytest.mark.fast
 def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> None:
     # decided before any model existed: a change of rule would silently mix test into training
     assert [split_of(f"imdb_polarity:{row}") for row in range(100, 107)] == [

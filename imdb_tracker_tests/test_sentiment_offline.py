@@ -22,6 +22,7 @@ def analyser() -> OfflineAnalyser:
     return OfflineAnalyser()
 
 
+@pytest.mark.fast
 def test_the_star_rating_is_the_authors_verdict(analyser: OfflineAnalyser) -> None:
     dud = "This movie was a dud."
     assert analyser.analyse(ReviewInput("x", None, dud, rating=1)).overall == -2
@@ -37,6 +38,7 @@ def test_the_star_rating_is_the_authors_verdict(analyser: OfflineAnalyser) -> No
     assert rating_score(6, 2.5, 1.0) == 1 and rating_score(5, -2.5, 1.0) == -1  # 5-6 follows a clear text
 
 
+@pytest.mark.fast
 def test_without_stars_the_text_decides(analyser: OfflineAnalyser) -> None:
     praise = "A masterpiece. Wonderful performances, a brilliant script, I loved it."
     pan = "Boring, stupid and badly acted. The worst film I have seen, a total waste of time."
@@ -45,6 +47,7 @@ def test_without_stars_the_text_decides(analyser: OfflineAnalyser) -> None:
     assert analyser.analyse(ReviewInput("x", None, "Fun for kids. 3/10")).overall == -1  # rating in the text
 
 
+@pytest.mark.fast
 def test_aspects_go_where_their_vocabulary_points(analyser: OfflineAnalyser) -> None:
     scores = analyser.analyse(
         ReviewInput("x", "Lovely", "The animation is gorgeous. Her singing voice is beautiful.")
@@ -63,6 +66,7 @@ def test_aspects_go_where_their_vocabulary_points(analyser: OfflineAnalyser) -> 
     assert race.themes is None
 
 
+@pytest.mark.fast
 def test_written_ratings_are_read_and_removed() -> None:
     assert extract_text_rating("Fun for kids. 3/10") == ("Fun for kids.  ", pytest.approx(3.0))
     assert extract_text_rating("I'd give it 4 out of 5 stars")[1] == pytest.approx(8.0)
@@ -70,6 +74,7 @@ def test_written_ratings_are_read_and_removed() -> None:
     assert [to_scale(v, (0.1, 0.5)) for v in (-0.9, -0.2, 0.0, 0.3, 0.5)] == [-2, -1, 0, 1, 2]
 
 
+@pytest.mark.fast
 def test_it_names_its_model_and_version(analyser: OfflineAnalyser) -> None:
     assert analyser.name == "offline" and analyser.prompt_version == "offline-v2"
     assert (
@@ -78,6 +83,7 @@ def test_it_names_its_model_and_version(analyser: OfflineAnalyser) -> None:
 
 
 @needs_shared
+@pytest.mark.fast
 def test_score_reports_progress_and_never_fails(analyser: OfflineAnalyser) -> None:
     reviews = [review.review for review in read_sample(SHARED)][:120]
     seen: list[int] = []

@@ -70,7 +70,7 @@ class VaderBaseline(_Baseline):
             aspect: to_scale(sum(values) / len(values), VADER_THRESHOLDS) if values else None
             for aspect, values in per_aspect.items()
         }
-        return AspectScores(**aspects, overall=to_scale(compound, VADER_THRESHOLDS))
+        return AspectScores.model_validate({**aspects, "overall": to_scale(compound, VADER_THRESHOLDS)})
 
 
 class StarRatingBaseline(_Baseline):
@@ -86,7 +86,7 @@ class StarRatingBaseline(_Baseline):
         overall = 0 if review.rating is None else to_scale((review.rating - 5.5) / 4.5, (0.2, 0.6))
         named = set(aspects_named(review.text))
         aspects = {aspect: (max(-1, min(1, overall)) if aspect in named else None) for aspect in ASPECTS}
-        return AspectScores(**aspects, overall=overall)
+        return AspectScores.model_validate({**aspects, "overall": overall})
 
 
 class AlwaysAbsent(_Baseline):
@@ -98,7 +98,7 @@ class AlwaysAbsent(_Baseline):
 
     def analyse(self, review: ReviewInput) -> AspectScores:
         """Scores of one review."""
-        return AspectScores(**dict.fromkeys(ASPECTS), overall=0)
+        return AspectScores.model_validate({**dict.fromkeys(ASPECTS), "overall": 0})
 
 
 BASELINES: tuple[type[_Baseline], ...] = (VaderBaseline, StarRatingBaseline, AlwaysAbsent)

@@ -101,7 +101,7 @@ def read_cache(path: Path) -> dict[str, CachedResult]:
                 attempts = int(record.get("attempts") or 1)
                 cache[record["review_id"]] = CachedResult(fingerprint, None, str(record["error"]), attempts)
             else:
-                scores = AspectScores(**{f: record.get(f) for f in SCORE_FIELDS})
+                scores = AspectScores.model_validate({f: record.get(f) for f in SCORE_FIELDS})
                 cache[record["review_id"]] = CachedResult(fingerprint, scores)
         except (KeyError, TypeError, ValueError, ValidationError):
             raise SentimentInputError(f"{path}:{number}: not a score line") from None

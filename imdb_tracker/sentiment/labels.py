@@ -92,7 +92,7 @@ def _label(record: dict, where: str) -> HandLabel:
     else:
         raise SentimentInputError(f"{where}: unknown source {source!r} (imdb_polarity, sample or none)")
     try:
-        scores = AspectScores(**{name: record.get(name) for name in SCORE_FIELDS})
+        scores = AspectScores.model_validate({name: record.get(name) for name in SCORE_FIELDS})
     except ValidationError as exc:
         raise SentimentInputError(f"{where}: invalid label ({exc.errors()[0]['msg']})") from None
     return HandLabel(key, source or OWN_SOURCE, scores.to_dict())

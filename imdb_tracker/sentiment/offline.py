@@ -119,7 +119,7 @@ class OfflineAnalyser:
         scores: dict[str, int | None] = {
             aspect: self._aspect_score(values, overall_logit) for aspect, values in per_aspect.items()
         }
-        return AspectScores(**scores, overall=overall)
+        return AspectScores.model_validate({**scores, "overall": overall})
 
     def _aspect_opinions(self, sentence: str) -> list[tuple[str, float]]:
         """(aspect, log-odds) for every aspect named in ``sentence``; per clause when several are."""

@@ -115,11 +115,16 @@ def vocabulary(data: TrainingSet) -> list[str]:
 
 def fit(data: TrainingSet) -> PolarityModel:
     """Train on ``data``: vocabulary, TF-IDF, logistic regression, pruning, refit."""
+    import numpy
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     def fit_on(features: list[str]) -> tuple[TfidfVectorizer, LogisticRegression]:
-        vectorizer = TfidfVectorizer(analyzer=analyse_text, vocabulary=features, sublinear_tf=True)
+        vectorizer = TfidfVectorizer(
+            analyzer=analyse_text,  # pyright: ignore[reportArgumentType]  (a callable is allowed)
+            vocabulary=features,
+            sublinear_tf=True,
+        )
         matrix = vectorizer.fit_transform(data.texts)
         classifier = LogisticRegression(C=C, solver="liblinear", random_state=SEED, max_iter=1000)
         classifier.fit(matrix, data.labels, sample_weight=data.weights)
@@ -127,16 +132,17 @@ def fit(data: TrainingSet) -> PolarityModel:
 
     features = vocabulary(data)
     _, classifier = fit_on(features)
-    strongest = sorted(range(len(features)), key=lambda i: (-abs(classifier.coef_[0][i]), features[i]))
+    coefficients = numpy.asarray(classifier.coef_)[0]
+    strongest = sorted(range(len(features)), key=lambda i: (-abs(coefficients[i]), features[i]))
     pruned = sorted(features[i] for i in strongest[:MAX_FEATURES])
     vectorizer, classifier = fit_on(pruned)
     names = vectorizer.get_feature_names_out()
     weights = {
         str(name): (round(float(idf), DIGITS), round(float(coef), DIGITS))
-        for name, idf, coef in zip(names, vectorizer.idf_, classifier.coef_[0], strict=True)
+        for name, idf, coef in zip(names, vectorizer.idf_, numpy.asarray(classifier.coef_)[0], strict=True)
         if round(float(coef), DIGITS) != 0.0
     }
-    return PolarityModel(weights, round(float(classifier.intercept_[0]), DIGITS))
+    return PolarityModel(weights, round(float(numpy.asarray(classifier.intercept_)[0]), DIGITS))
 
 
 def cross_validate(data: TrainingSet) -> dict[str, Any]:
@@ -235,7 +241,7 @@ def differences(retrained: PolarityModel, shipped: PolarityModel, tolerance: flo
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; see the module docstring."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=None, help="shared folder [setting shared_dir]")
     parser.add_argument("--output", type=Path, default=ARTIFACT, help="artifact to write")
     parser.add_argument("--check", action="store_true", help="compare with --output instead of writing")
