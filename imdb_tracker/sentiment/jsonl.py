@@ -39,7 +39,9 @@ def read_text_lines(path: Path) -> list[str]:
     return decode_lines(data, str(path))
 
 
-def _records(lines: Iterable[str], source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def json_records(lines: Iterable[str], source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each non-blank line; a line that is not a JSON object raises
+    :class:`SentimentInputError` naming ``source`` and the line."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -56,7 +58,7 @@ def read_reviews(lines: Iterable[str], source: str = "<stdin>") -> list[ReviewIn
     """Reviews from lines carrying ``review_id``, ``text`` and optionally ``title`` and ``rating``
     (the reviewer's 1-10 stars, read by the offline analyser)."""
     reviews = []
-    for number, record in _records(lines, source):
+    for number, record in json_records(lines, source):
         review_id, text, title = record.get("review_id"), record.get("text"), record.get("title")
         rating = record.get("rating")
         if not isinstance(review_id, str) or not review_id:
@@ -90,7 +92,7 @@ def read_cache(path: Path) -> dict[str, CachedResult]:
     if not path.exists():
         return {}
     cache = {}
-    for number, record in _records(read_text_lines(path), str(path)):
+    for number, record in json_records(read_text_lines(path), str(path)):
         if not record.get("content_hash"):
             continue
         try:

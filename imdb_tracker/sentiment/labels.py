@@ -15,7 +15,6 @@ source is in the ``test`` split when :func:`~imdb_tracker.sentiment.corpus.split
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,7 +31,7 @@ from imdb_tracker.sentiment.corpus import (
     read_sample,
     split_of,
 )
-from imdb_tracker.sentiment.jsonl import SentimentInputError
+from imdb_tracker.sentiment.jsonl import SentimentInputError, json_records, read_text_lines
 from imdb_tracker.sentiment.models import SCORE_FIELDS, AspectScores, ReviewInput
 
 LABELS_FILE = Path(__file__).parent / "hand_labels" / "labels.jsonl"
@@ -60,22 +59,13 @@ def read_hand_labels(path: Path = LABELS_FILE) -> list[HandLabel]:
     """Every label of ``path``; raises :class:`SentimentInputError` naming the line of a bad one."""
     labels = []
     seen: set[str] = set()
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SentimentInputError(f"{where}: not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise SentimentInputError(f"{where}: expected a JSON object")
-            label = _label(record, where)
-            if label.key in seen:
-                raise SentimentInputError(f"{where}: {label.key} is labelled twice")
-            seen.add(label.key)
-            labels.append(label)
+    for number, record in json_records(read_text_lines(path), str(path)):
+        where = f"{path}:{number}"
+        label = _label(record, where)
+        if label.key in seen:
+            raise SentimentInputError(f"{where}: {label.key} is labelled twice")
+        seen.add(label.key)
+        labels.append(label)
     return labels
 
 
