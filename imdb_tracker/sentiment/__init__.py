@@ -1,4 +1,5 @@
-"""Aspect-based sentiment of movie reviews: an OpenAI-compatible LLM backend and an offline baseline.
+"""Aspect-based sentiment of movie reviews: an OpenAI-compatible LLM backend and an offline analyser
+(a trained polarity model plus general film vocabulary).
 
 Plain Python, no Dagster. Callers build a backend with :func:`make_backend` or
 :func:`backend_from_settings`, decide what to (re)score with :func:`needs_scoring` and call
