@@ -10,16 +10,18 @@ setup(
     version="0.1.0",
     description="Track how movies are received on IMDb: metadata, every review, aspect sentiments.",
     python_requires=">=3.11",
-    packages=find_packages(
-        include=["imdb_tracker", "imdb_tracker.*", "imdb_tracker_dev", "imdb_tracker_dev.*"]
-    ),
-    # Package data, so an installed wheel needs no source tree: dagster.yaml, workspace.yaml and
-    # superset/bundle in the repository link to imdb_tracker/{dagster,workspace}.yaml and superset_bundle.
+    packages=[
+        *find_packages(include=["imdb_tracker", "imdb_tracker.*", "imdb_tracker_dev", "imdb_tracker_dev.*"]),
+        "imdb_tracker_dashboards",
+    ],
+    # Package data, so an installed wheel needs no source tree: dagster.yaml and workspace.yaml at the
+    # repository root link to imdb_tracker/; the dashboards in superset/bundle are a package of their own.
+    package_dir={"imdb_tracker_dashboards": "superset/bundle"},
     package_data={
         "imdb_tracker": ["dagster.yaml", "workspace.yaml"],
         "imdb_tracker.db": ["migrations/*.py", "migrations/*.mako", "migrations/versions/*.py"],
         "imdb_tracker.sentiment": ["model/*.npz", "model/*.json", "hand_labels/*.jsonl", "hand_labels/*.md"],
-        "imdb_tracker.superset_bundle": ["*.yaml", "*/*.yaml", "*/*/*.yaml"],
+        "imdb_tracker_dashboards": ["*.yaml", "*/*.yaml", "*/*/*.yaml"],
         "imdb_tracker_dev.replica": ["*.js"],
     },
     install_requires=[

@@ -19,13 +19,13 @@ from imdb_tracker.db.server import DatabaseUrls
 from imdb_tracker.settings import Settings
 from imdb_tracker.superset_client.access import watchlist_clause
 from imdb_tracker.superset_client.bundle import (
-    BUNDLE_DIR,
     DATABASE_FILE,
     PASSWORD_MASK,
     ZIP_ROOT,
     BundleError,
     build_bundle_zip,
     bundle_files,
+    default_bundle_dir,
 )
 from imdb_tracker.superset_client.service import reader_sqlalchemy_uri
 
@@ -62,7 +62,7 @@ def test_reader_uri_keeps_host_and_drops_the_pipeline_credentials() -> None:
 
 @pytest.mark.fast
 def test_git_holds_no_connection_secret() -> None:
-    text = (BUNDLE_DIR / DATABASE_FILE).read_text()
+    text = (default_bundle_dir() / DATABASE_FILE).read_text()
     assert "sqlalchemy_uri: ${READER_SQLALCHEMY_URI}" in text
     assert "password" not in text.lower()
 

@@ -117,6 +117,7 @@ class SentimentAnalyser(dg.ConfigurableResource):
     model: str
     batch_size: int
     concurrency: int
+    max_attempts: int
     price_input_per_m: float
     price_cached_input_per_m: float
     price_output_per_m: float
@@ -180,6 +181,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             model=settings.openai_model,
             batch_size=settings.sentiment_batch_size,
             concurrency=settings.sentiment_concurrency,
+            max_attempts=settings.sentiment_max_attempts,
             price_input_per_m=settings.openai_price_input_per_m,
             price_cached_input_per_m=settings.openai_price_cached_input_per_m,
             price_output_per_m=settings.openai_price_output_per_m,

@@ -16,8 +16,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-BUNDLE_DIR = Path(__file__).resolve().parents[1] / "superset_bundle"
-"""The bundle as package data (``superset/bundle`` in the repository links here)."""
+BUNDLE_PACKAGE = "imdb_tracker_dashboards"
+"""The package holding the bundle (``superset/bundle`` in the repository, package data when installed)."""
 ZIP_ROOT = "imdb_tracker_dashboards"
 DATABASE_FILE = "databases/imdb_tracker.yaml"
 URI_PLACEHOLDER = "${READER_SQLALCHEMY_URI}"
@@ -31,13 +31,14 @@ class BundleError(Exception):
 
 
 def build_bundle_zip(
-    sqlalchemy_uri: str, bundle_dir: Path = BUNDLE_DIR, metadata_type: str | None = None
+    sqlalchemy_uri: str, bundle_dir: Path | None = None, metadata_type: str | None = None
 ) -> bytes:
     """The bundle as a zip (one top folder) with ``sqlalchemy_uri`` in the database file.
 
     ``metadata_type`` replaces the bundle's type (``Dashboard``), e.g. ``assets`` for
     ``/api/v1/assets/import/``.
     """
+    bundle_dir = bundle_dir or default_bundle_dir()
     files = bundle_files(bundle_dir)
     if DATABASE_FILE not in files:
         raise BundleError(f"{bundle_dir / DATABASE_FILE} is missing")
@@ -56,14 +57,22 @@ def build_bundle_zip(
     return buffer.getvalue()
 
 
-def bundle_files(bundle_dir: Path = BUNDLE_DIR) -> dict[str, Path]:
+def default_bundle_dir() -> Path:
+    """Where the installed bundle is (the standalone script is given the folder instead)."""
+    from importlib.resources import files
+
+    return Path(str(files(BUNDLE_PACKAGE)))
+
+
+def bundle_files(bundle_dir: Path | None = None) -> dict[str, Path]:
     """Every YAML file of the bundle by its path inside the bundle, sorted."""
+    bundle_dir = bundle_dir or default_bundle_dir()
     if not (bundle_dir / "metadata.yaml").is_file():
         raise BundleError(f"no Superset bundle at {bundle_dir} (metadata.yaml missing)")
     return {p.relative_to(bundle_dir).as_posix(): p for p in sorted(bundle_dir.rglob("*.yaml"))}
 
 
-def bundle_uuids(kind: str, bundle_dir: Path = BUNDLE_DIR) -> dict[str, str]:
+def bundle_uuids(kind: str, bundle_dir: Path | None = None) -> dict[str, str]:
     """``{file stem: uuid}`` of the bundle's ``kind`` (databases, datasets, charts, dashboards)."""
     result = {}
     for name, path in bundle_files(bundle_dir).items():

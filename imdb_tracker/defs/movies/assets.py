@@ -20,7 +20,7 @@ from imdb_tracker.db.reviews import (
     stored_review_count,
     upsert_reviews,
 )
-from imdb_tracker.db.sentiments import aspect_averages, iter_reviews_to_score, save_sentiments
+from imdb_tracker.db.sentiments import score_movie
 from imdb_tracker.defs.movies.checks import (
     METADATA_CHECKS,
     METADATA_MAX_AGE,
@@ -34,8 +34,6 @@ from imdb_tracker.defs.partitions import movies_partitions, tracked_movies
 from imdb_tracker.defs.policies import IO_RETRY, OWNERS
 from imdb_tracker.defs.resources import ImdbClient, SentimentAnalyser, TrackerDatabase
 from imdb_tracker.imdb.errors import ImdbError, LayoutChanged, MovieNotFound, SignInRequired
-from imdb_tracker.sentiment.cache import Fingerprint
-from imdb_tracker.sentiment.models import Usage
 
 GROUP = "imdb"
 
@@ -196,7 +194,7 @@ def movie_reviews(
     partitions_def=movies_partitions,
     group_name=GROUP,
     owners=OWNERS,
-    kinds={"openai", "postgres"},
+    kinds={"postgres"},  # the backend (offline analyser or an LLM) is in each run's metadata
     retry_policy=IO_RETRY,
     deps=[movie_reviews],
     automation_condition=dg.AutomationCondition.eager(),
@@ -213,44 +211,21 @@ def review_sentiments(
     """
     movie_id = context.partition_key
     engine = database.engine()
-    backend = sentiment.make()
-    usage = Usage()
-    cost = 0.0
-    scored = failed = 0
-    failures: list[str] = []
-    for batch in iter_reviews_to_score(engine, movie_id, backend.name, backend.model, backend.prompt_version):
-        run = backend.score(batch)
-        usage += run.usage
-        cost += run.cost
-        fingerprints = {review.review_id: Fingerprint.of(review, backend) for review in batch}
-        with engine.begin() as conn:
-            scored += save_sentiments(conn, movie_id, run.results, fingerprints, now_utc())
-        for result in run.results:
-            if result.error:
-                failed += 1
-                if len(failures) < 5:
-                    failures.append(f"{result.review_id}: {result.error}")
+    outcome = score_movie(engine, movie_id, sentiment.make(), max_attempts=sentiment.max_attempts)
     with engine.connect() as conn:
         current = stored_review_count(conn, movie_id)
-        averages = aspect_averages(conn, movie_id)
         checks = sentiment_check_results(conn, movie_id)
-    if failed:
-        context.log.warning(f"{movie_id}: {failed} reviews could not be scored, e.g. {failures[0]}")
+    if outcome.failed_now:
+        context.log.warning(
+            f"{movie_id}: {outcome.failed_now} reviews could not be scored this run "
+            f"({outcome.failures.given_up} given up after {sentiment.max_attempts} attempts)"
+        )
+    metadata = outcome.metadata()
     return dg.MaterializeResult(
         metadata={
-            "backend": backend.name,
-            "model": backend.model,
-            "prompt_version": backend.prompt_version,
-            "scored": scored,
-            "skipped_unchanged": current - scored - failed,
-            "failed": failed,
-            "failure_examples": dg.MetadataValue.md("\n".join(f"- {line}" for line in failures) or "none"),
-            "requests": usage.requests,
-            "input_tokens": usage.input_tokens,
-            "cached_input_tokens": usage.cached_input_tokens,
-            "output_tokens": usage.output_tokens,
-            "cost_usd": round(cost, 6),
-            **{f"avg_{name}": value for name, value in averages.items()},
+            **metadata,
+            "skipped_unchanged": current - outcome.scored - outcome.failed_now,
+            "given_up_examples": dg.MetadataValue.md(metadata["given_up_examples"]),
         },
         check_results=checks,
     )

@@ -1,1 +1,0 @@
-"""The Superset dashboards kept as code (an export bundle); ``superset/bundle`` links here."""
