@@ -13,6 +13,7 @@ import pytest
 
 from imdb_tracker.sentiment import SCORE_FIELDS
 from imdb_tracker.sentiment.corpus import POLARITY_CSV, read_sample
+from imdb_tracker.sentiment.offline import OFFLINE_VERSION
 from imdb_tracker_dev.fake_openai import FakeOpenAI
 from imdb_tracker_tests.cli_support import run_cli
 from imdb_tracker_tests.conftest import SHARED
@@ -73,7 +74,9 @@ def test_score_reads_stdin_offline_and_says_that_auto_fell_back() -> None:
         assert set(SCORE_FIELDS) <= set(line) and line["overall"] in (-2, -1, 0, 1, 2)
         assert line["backend"] == "offline" and line["model"].startswith("tfidf-logreg-")
         assert (
-            line["prompt_version"] == "offline-v2" and len(line["content_hash"]) == 64 and "error" not in line
+            line["prompt_version"] == OFFLINE_VERSION
+            and len(line["content_hash"]) == 64
+            and "error" not in line
         )
     stderr = result.stderr.splitlines()
     assert stderr[0] == (

@@ -1,4 +1,5 @@
-"""The trained polarity model: inference, artifact, provenance, and that retraining reproduces it.
+"""The trained models (polarity, aspects): inference, artifacts, provenance, the hand labels they may
+learn from, and that retraining reproduces them.
 
 Fast except the retraining test (marked slow); no database, no browser.
 """
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from imdb_tracker.sentiment import training
+from imdb_tracker.sentiment import aspect_training, aspects, training
 from imdb_tracker.sentiment.corpus import (
     POLARITY_CSV,
     SAMPLE_CSV,
@@ -19,8 +20,9 @@ from imdb_tracker.sentiment.corpus import (
     read_polarity,
     split_of,
 )
-from imdb_tracker.sentiment.labels import labelled_keys, read_hand_labels
+from imdb_tracker.sentiment.labels import LABELS_FILE, TRAIN_LABELS_FILE, labelled_keys, read_hand_labels
 from imdb_tracker.sentiment.lexicon import ASPECT_PATTERNS, aspects_named
+from imdb_tracker.sentiment.models import ASPECTS
 from imdb_tracker.sentiment.polarity import (
     ARTIFACT,
     PolarityModel,
@@ -41,8 +43,17 @@ SAMPLE_NAMES = re.compile(r"zegler|gadot|dwar|heigh|whistle", re.IGNORECASE)
 
 @pytest.mark.fast
 def test_tokens_and_features_are_lower_case_words_and_bigrams() -> None:
-    assert tokens("It's <br /><br />NOT good… Don’t!") == ["it's", "not", "good", "don't"]
+    assert tokens("It's <br /><br />Good… Don’t!") == ["it's", "good", "don't"]
     assert features(["not", "good", "at"]) == ["not", "good", "at", "not good", "good at"]
+
+
+@pytest.mark.fast
+def test_negated_words_are_marked_up_to_three_words_within_the_clause() -> None:
+    assert tokens("NOT good… Fun.") == ["not", "not_good", "fun"]
+    assert tokens("The plot isn't very solid at all, but fun") == [
+        *("the", "plot", "isn't", "not_very", "not_solid", "not_at", "all", "but", "fun")
+    ]
+    assert tokens("Never boring") == ["never", "not_boring"]
 
 
 @pytest.mark.fast
@@ -93,9 +104,49 @@ def test_the_shipped_artifact_is_small_and_says_how_it_was_made() -> None:
     assert 0.8 < provenance["cross_validation"]["accuracy_mean"] < 1.0
     assert set(provenance["libraries"]) >= {"scikit-learn", "numpy", "python"}
     assert len(model.weights) == provenance["features"] <= training.MAX_FEATURES
+    assert any(feature.startswith("not_") for feature in model.weights)  # negation marking is in use
     if (SHARED / POLARITY_CSV).exists():
         assert provenance["training_data"][str(POLARITY_CSV)] == file_sha256(SHARED / POLARITY_CSV)
         assert provenance["training_data"][str(SAMPLE_CSV)] == file_sha256(SHARED / SAMPLE_CSV)
+
+
+@pytest.mark.fast
+def test_the_shipped_aspect_model_says_how_it_was_made() -> None:
+    model = aspects.shipped_aspect_model()
+    assert aspects.ARTIFACT.stat().st_size < 10_000
+    provenance = model.provenance
+    assert provenance["parameters_sha256"] == aspects.parameters_sha256(model)
+    assert provenance["polarity_model"] == shipped_model().version  # fitted on this model's evidence
+    assert provenance["training_labels"] == {
+        f"hand_labels/{path.name}": file_sha256(path) for path in (TRAIN_LABELS_FILE, LABELS_FILE)
+    }
+    assert provenance["labelled_reviews"] == {"train": 200, "dev": 147}
+    cv = provenance["cross_validation"]
+    assert cv["C"] in aspect_training.C_GRID and cv["mixed_thresholds"] == model.mixed_thresholds
+    assert set(cv["macro_f1_all"]) == set(model.mixed_thresholds) == set(ASPECTS)
+    assert 0.5 < cv["macro_f1_all_mean"] < 0.8 and cv["reviews"] == 347 and cv["reviews_many_films"] == 280
+    assert len(model.weights) == len(aspects.CLASSES) and {len(row) for row in model.weights} == {
+        len(aspects.EVIDENCE)
+    }
+
+
+@pytest.mark.fast
+def test_the_aspect_artifact_round_trips_and_refuses_another_format(tmp_path: Path) -> None:
+    model = aspects.AspectModel(
+        ((1.0, 0, 0, 0, 0, 0),) * 3, (0.0, 0.5, -0.5), dict.fromkeys(ASPECTS, 0.2), 0.7, {"n": 1}
+    )
+    aspects.write_artifact(model, tmp_path / "a.json")
+    again = aspects.read_artifact(tmp_path / "a.json")
+    assert (again.weights, again.intercepts, again.mixed_thresholds, again.strong) == (
+        model.weights,
+        model.intercepts,
+        model.mixed_thresholds,
+        model.strong,
+    )
+    assert again.provenance == {"n": 1, "parameters_sha256": aspects.parameters_sha256(model)}
+    (tmp_path / "b.json").write_text((tmp_path / "a.json").read_text().replace('"format": 1', '"format": 9'))
+    with pytest.raises(ValueError, match="format 9"):
+        aspects.read_artifact(tmp_path / "b.json")
 
 
 @pytest.mark.fast
@@ -149,11 +200,21 @@ def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> 
     assert len(labels) >= 350 and {label.split for label in labels} == {"dev", "test"}
     many_films = [label for label in labels if label.source == "imdb_polarity"]
     assert len(many_films) == 280 and all(split_of(label.key) != "train" for label in many_films)
+    train_labels = read_hand_labels(TRAIN_LABELS_FILE)
+    assert len(train_labels) == 200 and {(label.source, label.split) for label in train_labels} == {
+        ("imdb_polarity", "train")
+    }
+    assert labelled_keys() == {label.key for label in [*labels, *train_labels]}
+    assert {label.split for label in aspect_training.training_labels()} == {"train", "dev"}  # never test
     if (SHARED / POLARITY_CSV).exists():
         rows = list(read_polarity(SHARED))
-        for split, count in (("dev", 80), ("test", 200)):
+        for split, count, chosen in (
+            ("dev", 80, many_films),
+            ("test", 200, many_films),
+            ("train", 200, train_labels),
+        ):
             picked = sorted((r.key for r in rows if r.split == split), key=label_order)[:count]
-            assert sorted(picked) == sorted(label.key for label in many_films if split_of(label.key) == split)
+            assert sorted(picked) == sorted(label.key for label in chosen if split_of(label.key) == split)
         trained_on = {review.key for review in training.training_reviews(SHARED)}
         assert not trained_on & labelled_keys()
         assert all(split_of(key) == "train" for key in trained_on)
@@ -167,3 +228,7 @@ def test_retraining_reproduces_the_shipped_artifact() -> None:
     retrained = training.train(SHARED)
     assert training.differences(retrained, shipped_model()) == []
     assert retrained.provenance["cross_validation"] == shipped_model().provenance["cross_validation"]
+    retrained_aspects = aspect_training.train(SHARED, retrained)
+    shipped_aspects = aspects.shipped_aspect_model()
+    assert aspect_training.differences(retrained_aspects, shipped_aspects) == []
+    assert retrained_aspects.provenance["cross_validation"] == shipped_aspects.provenance["cross_validation"]

@@ -1,11 +1,13 @@
 """The offline analyser: the star rating as the author's verdict, aspects from general film
-vocabulary, and its agreement with the hand labels measured on reviews of many films."""
+vocabulary scored by the trained aspect model, and its agreement with the hand labels measured on
+reviews of many films it never saw."""
 
 from __future__ import annotations
 
 import pytest
 
 from imdb_tracker.sentiment import ASPECTS, OfflineAnalyser, ReviewInput
+from imdb_tracker.sentiment.aspects import AspectEvidence, AspectModel, aspect_clauses, aspect_evidence
 from imdb_tracker.sentiment.assessment import assess
 from imdb_tracker.sentiment.corpus import POLARITY_CSV, read_sample
 from imdb_tracker.sentiment.labels import read_hand_labels
@@ -76,10 +78,67 @@ def test_written_ratings_are_read_and_removed() -> None:
 
 @pytest.mark.fast
 def test_it_names_its_model_and_version(analyser: OfflineAnalyser) -> None:
-    assert analyser.name == "offline" and analyser.prompt_version == "offline-v2"
-    assert (
-        analyser.model == f"tfidf-logreg-{analyser.polarity.version}" and len(analyser.polarity.version) == 12
+    assert analyser.name == "offline" and analyser.prompt_version == "offline-v3"
+    assert analyser.model == f"tfidf-logreg-{analyser.polarity.version}-aspects-{analyser.aspects.version}"
+    assert len(analyser.polarity.version) == 12 and len(analyser.aspects.version) == 8
+
+
+def _evidence(logodds: float = 0.0, lukewarm: bool = False, turns: bool = False) -> AspectEvidence:
+    return AspectEvidence(("x",), logodds, 0.0, 0.0, 0.0, lukewarm, turns)
+
+
+@pytest.mark.fast
+def test_the_aspect_model_says_mixed_past_the_threshold_and_strong_past_strong() -> None:
+    # P(class) = softmax(weight * clause log-odds + intercept): mixed wins near 0 log-odds
+    model = AspectModel(
+        ((-1, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0), (1, 0, 0, 0, 0, 0)), (0, 0, 0), {"acting": 0.3}, 0.75
     )
+    negative, mixed, positive = model.probabilities(_evidence(0.0))
+    assert (
+        negative == pytest.approx(1 / 3)
+        and mixed == pytest.approx(1 / 3)
+        and positive == pytest.approx(1 / 3)
+    )
+    assert model.score("acting", _evidence(0.0)) == 0  # P(mixed) 1/3 >= 0.3
+    assert model.score("acting", _evidence(1.0)) == 1  # P(pos) - P(neg) = 0.63: one step
+    assert model.score("acting", _evidence(3.0)) == 2 and model.score("acting", _evidence(-3.0)) == -2
+    never_mixed = AspectModel(model.weights, model.intercepts, {"acting": 1.01}, 0.75)
+    assert never_mixed.score("acting", _evidence(0.0)) == 1  # a tie leans positive
+
+
+@pytest.mark.fast
+def test_the_shipped_aspect_model_reads_a_turn_or_a_lukewarm_word_as_more_mixed(
+    analyser: OfflineAnalyser,
+) -> None:
+    plain, turning, lukewarm = (
+        analyser.aspects.probabilities(_evidence(0.5, turns=t, lukewarm=w))
+        for t, w in ((0, 0), (1, 0), (0, 1))
+    )
+    assert turning[1] > plain[1] and lukewarm[1] > plain[1]
+    assert analyser.aspects.probabilities(_evidence(3.0))[2] > 0.8  # clear praise is positive
+
+
+@pytest.mark.fast
+def test_clauses_go_to_the_aspects_they_name_with_their_sentences(analyser: OfflineAnalyser) -> None:
+    text = "The acting is decent but the plot drags. Great music! The cast, however, is fine."
+    found = aspect_clauses(text)
+    assert found["acting"] == (
+        ["The acting is decent", "The cast, however, is fine."],  # one aspect: the whole sentence
+        ["The acting is decent but the plot drags.", "The cast, however, is fine."],
+    )
+    assert found["storytelling"] == (["but the plot drags."], ["The acting is decent but the plot drags."])
+    assert found["music_sound"] == (["Great music!"], ["Great music!"]) and "themes" not in found
+    evidence = aspect_evidence(text, 1.5, 8, analyser.polarity)
+    assert set(evidence) == {"acting", "storytelling", "music_sound"}
+    acting = evidence["acting"]
+    assert (
+        acting.lukewarm
+        and acting.turns
+        and acting.review_logodds == 1.5
+        and acting.stars == pytest.approx(5 / 9)
+    )
+    assert not evidence["music_sound"].lukewarm and not evidence["music_sound"].turns
+    assert evidence["music_sound"].clause_vader > 0.5
 
 
 @needs_shared
@@ -93,19 +152,19 @@ def test_score_reports_progress_and_never_fails(analyser: OfflineAnalyser) -> No
     assert run.usage.requests == 0 and run.cost == 0.0
 
 
-# Measured on the test split (212 reviews, 200 of many films; 617 polarity rows), 2026-11-29:
-# offline aspect macro-F1 0.488, overall binary 0.882 (labelled) / 0.891 (617 rows);
-# VADER-only 0.478 / 0.684 / 0.682. Floors sit a little below, so a regression turns this red.
+# The targets of issue 14 on the held-out test split (212 labelled reviews, 200 of many films; 617
+# polarity rows), never tuned on. Measured figures: README, section "Sentiment".
 @needs_shared
 @pytest.mark.slow
-def test_held_out_agreement_stays_above_the_measured_floor_and_beats_vader() -> None:
+def test_held_out_agreement_meets_the_targets() -> None:
     assessment = assess(OfflineAnalyser(), read_hand_labels(), SHARED, split="test")
     offline, vader, stars, absent = assessment.groups["all"]
     assert (offline.system, vader.system, absent.system) == ("offline", "vader-only", "always-absent")
     assert offline.reviews == 212 and offline.failed == 0
-    assert offline.aspect_mean_f1.value >= 0.46 and offline.aspect_mean_f1.value > absent.aspect_mean_f1.value
     assert offline.binary_accuracy.value >= 0.85
+    assert offline.binary_accuracy.value - vader.binary_accuracy.value >= 0.20
+    assert offline.aspect_mean_f1.value >= 0.60
     many = {row.system: row for row in assessment.polarity_split}
-    assert many["offline"].reviews == 617 and many["offline"].accuracy.value >= 0.87
-    assert many["offline"].accuracy.value - many["vader-only"].accuracy.value >= 0.18
+    assert many["offline"].reviews == 617 and many["offline"].accuracy.value >= 0.85
+    assert many["offline"].accuracy.value - many["vader-only"].accuracy.value >= 0.20
     assert stars.neutral_answers > 0  # the star baseline has nothing to say on reviews without stars

@@ -17,6 +17,7 @@ from imdb_tracker.imdb.models import review_content_hash
 from imdb_tracker.sentiment import OfflineAnalyser, OpenAIBackend, ReviewInput
 from imdb_tracker.sentiment.cache import input_hash
 from imdb_tracker.sentiment.models import AspectScores, ProgressCallback, ScoringRun, SentimentResult
+from imdb_tracker.sentiment.offline import OFFLINE_VERSION
 
 MOVIE = "tt0000001"
 REVIEWS = [
@@ -152,10 +153,10 @@ def test_score_movie_says_where_the_scores_come_from(stored: Engine) -> None:
     assert (meta["sentiment_backend"], meta["sentiment_model"], meta["sentiment_version"]) == (
         "offline",
         offline.model,
-        "offline-v2",
+        OFFLINE_VERSION,
     )
     assert "Maas et al., ACL 2011" in meta["sentiment_description"]
-    assert meta["score_providers"] == f"offline/{offline.model} (offline-v2): 3"
+    assert meta["score_providers"] == f"offline/{offline.model} ({OFFLINE_VERSION}): 3"
     assert meta["scored"] == 3 and meta["failed_given_up"] == 0 and meta["cost_usd"] == 0.0
     llm = OpenAIBackend(api_key="sk-unused")
     assert llm.name == "openai"  # kinds of the asset must not claim "openai" for offline runs

@@ -5,11 +5,9 @@ protocol but are not offered as backends.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
+from imdb_tracker.sentiment.aspects import SENTENCE_SPLIT, vader
 from imdb_tracker.sentiment.lexicon import aspects_named
 from imdb_tracker.sentiment.models import (
     ASPECTS,
@@ -23,7 +21,6 @@ from imdb_tracker.sentiment.models import (
 )
 from imdb_tracker.sentiment.offline import to_scale
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+|\n+|<br\s*/?>")
 VADER_THRESHOLDS = (0.05, 0.6)
 """VADER's own neutral band (|compound| < 0.05) for ±1, and ±0.6 for ±2."""
 
@@ -54,13 +51,13 @@ class VaderBaseline(_Baseline):
     prompt_version = "vader-only"
 
     def __init__(self) -> None:
-        self._vader = SentimentIntensityAnalyzer()
+        self._vader = vader()
 
     def analyse(self, review: ReviewInput) -> AspectScores:
         """Scores of one review."""
         compound = self._vader.polarity_scores(f"{review.title or ''}\n{review.text}")["compound"]
         per_aspect: dict[str, list[float]] = {aspect: [] for aspect in ASPECTS}
-        for sentence in _SENTENCE_SPLIT.split(review.text):
+        for sentence in SENTENCE_SPLIT.split(review.text):
             named = aspects_named(sentence) if sentence.strip() else []
             if named:
                 value = self._vader.polarity_scores(sentence)["compound"]

@@ -7,10 +7,12 @@ A label line names its review in one of three ways:
 * ``{"review_id": "…", ...}``: a review whose text comes from a JSON-lines file given separately
   (``imdb-tracker sentiment evaluate --reviews``), for labels of your own.
 
-Texts are read from the shared folder, never stored with the labels. The project's labels are in
-``hand_labels/labels.jsonl`` (guide: ``hand_labels/README.md``). A labelled review of a shared
-source is in the ``test`` split when :func:`~imdb_tracker.sentiment.corpus.split_of` says so and in
-``dev`` otherwise; labels of your own are all ``test``.
+Texts are read from the shared folder, never stored with the labels. The project's evaluation labels
+are in ``hand_labels/labels.jsonl`` and its training labels (reviews of the ``train`` split, for the
+offline analyser's aspect model) in ``hand_labels/train_labels.jsonl`` (guide:
+``hand_labels/README.md``). A labelled row of the polarity sample is in the split
+:func:`~imdb_tracker.sentiment.corpus.split_of` gives its key; a labelled sample review is ``test``
+when its key is and ``dev`` otherwise; labels of your own are all ``test``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from imdb_tracker.sentiment.jsonl import SentimentInputError, json_records, read
 from imdb_tracker.sentiment.models import SCORE_FIELDS, AspectScores, ReviewInput
 
 LABELS_FILE = Path(__file__).parent / "hand_labels" / "labels.jsonl"
+TRAIN_LABELS_FILE = LABELS_FILE.with_name("train_labels.jsonl")
 SAMPLE_SOURCE = "sample"
 OWN_SOURCE = "own"
 
@@ -49,9 +52,11 @@ class HandLabel:
 
     @property
     def split(self) -> Split:
-        """``test`` or ``dev`` (see the module docstring)."""
+        """``train``, ``dev`` or ``test`` (see the module docstring)."""
         if self.source == OWN_SOURCE:
             return "test"
+        if self.source == POLARITY_SOURCE:
+            return split_of(self.key)
         return "test" if split_of(self.key) == "test" else "dev"
 
 
@@ -90,8 +95,11 @@ def _label(record: dict, where: str) -> HandLabel:
 
 @lru_cache(maxsize=1)
 def labelled_keys() -> frozenset[str]:
-    """Keys of the project's hand-labelled reviews (never trained on)."""
-    return frozenset(label.key for label in read_hand_labels())
+    """Keys of the project's hand-labelled reviews, evaluation and training labels alike: the
+    polarity model never trains on them, so its log-odds on them are as on unseen reviews."""
+    return frozenset(
+        label.key for path in (LABELS_FILE, TRAIN_LABELS_FILE) for label in read_hand_labels(path)
+    )
 
 
 def labelled_reviews(

@@ -42,6 +42,12 @@ _ASPECT_TERMS: dict[str, tuple[str, ...]] = {
         r"love story",
         r"relationships?",
         r"adaptation|adapted",
+        r"sub-?plots?",
+        r"confus(ing|ed)|incoherent|incomprehensible",
+        r"nonsense|makes no sense|made no sense",
+        r"contrived|far-?fetched|formulaic|unoriginal|originality",
+        r"ponderous",
+        r"edge of (my|your|the) seat",
         r"suspense(ful)?|tension|tense|gripping|engrossing",
         r"boring|bored|dull|drags?|dragged|tedious|slow",
         r"funny|hilarious|jokes?|humou?r|gags?|laughs?|comedy|comedic",
@@ -102,7 +108,14 @@ _ASPECT_TERMS: dict[str, tuple[str, ...]] = {
         r"landscapes?",
         r"gore|gory",
         r"creature (design|effects)",
-        r"edit(ing|ed|or)",
+        r"edit(s|ing|ed|or)?",
+        r"graphics",
+        r"prosthetics?",
+        r"mise[- ]en[- ]sc[eè]ne",
+        r"black and white",
+        r"footage",
+        r"(good|great|beautiful|wonderful|cheap|slick|stunning|gorgeous|nice)[- ]looking",
+        r"look(s|ed)? (great|good|amazing|beautiful|stunning|gorgeous|cheap|awful|terrible|bad|fake|dated)",
         r"imagery",
         r"gorgeous|stunning|eye candy|spectacle",
     ),
@@ -137,7 +150,10 @@ _ASPECT_TERMS: dict[str, tuple[str, ...]] = {
         r"propaganda",
         r"preach(y|ing)",
         r"heavy-handed",
-        r"symbolism|symbolic|metaphors?|allegor(y|ical)",
+        r"symbolism|symbolic|metaphors?|allegor(y|ies|ical)",
+        r"cultur(e|al)",
+        r"subject matter|topic",
+        r"timely",
         r"stereotyp(e|es|ical|ing)",
         r"representation",
         r"racis(m|t)|prejudice|injustice",
@@ -154,12 +170,14 @@ _ASPECT_TERMS: dict[str, tuple[str, ...]] = {
 }
 
 ASPECT_PATTERNS: dict[str, re.Pattern[str]] = {
-    aspect: re.compile(r"\b(?:" + "|".join(terms) + r")\b", re.IGNORECASE)
+    aspect: re.compile(r"(?<!\w)(?=[a-z])(?:" + "|".join(terms) + r")\b")
     for aspect, terms in _ASPECT_TERMS.items()
 }
-"""One compiled pattern per aspect, matching any of its terms as whole words."""
+"""One compiled pattern per aspect, matching any of its terms as whole words of a lower-cased text.
+Every term starts with a letter; saying so up front (and lower-casing once instead of matching
+case-insensitively) makes the search several times faster."""
 
-_THEME_MUSIC = re.compile(r"\btheme (song|songs|music|tune)\b", re.IGNORECASE)
+_THEME_MUSIC = re.compile(r"\btheme (song|songs|music|tune)\b")
 _PERFORMER_VERDICT = re.compile(
     r"\b(?!(?:The|This|That|These|Those|A|An|It|Its|My|Our|His|Her|Their|In|On|At|And|But|So|If|When)\b)"
     r"[A-Z][a-z]+(?:[ -][A-Z][a-z']+)+ (?:is|was|were|are|gives|gave|delivers|delivered|did|does|steals|"
@@ -172,13 +190,14 @@ performers by name far more often than with the word "acting"."""
 def aspects_named(text: str) -> list[str]:
     """The aspects whose vocabulary ``text`` uses, in :data:`ASPECTS` order ("theme song" is music
     only)."""
-    named = [aspect for aspect, pattern in ASPECT_PATTERNS.items() if pattern.search(text)]
+    lower = text.lower()
+    named = [aspect for aspect, pattern in ASPECT_PATTERNS.items() if pattern.search(lower)]
     if "acting" not in named and _PERFORMER_VERDICT.search(text):
         named.insert(1 if "storytelling" in named else 0, "acting")
     if (
         "themes" in named
-        and _THEME_MUSIC.search(text)
-        and not ASPECT_PATTERNS["themes"].search(_THEME_MUSIC.sub(" ", text))
+        and _THEME_MUSIC.search(lower)
+        and not ASPECT_PATTERNS["themes"].search(_THEME_MUSIC.sub(" ", lower))
     ):
         named.remove("themes")
     return named

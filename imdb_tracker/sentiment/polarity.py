@@ -29,16 +29,46 @@ from typing import Any
 import numpy
 
 ARTIFACT = Path(__file__).parent / "model" / "polarity.npz"
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2
+"""2: negated words are marked (``not_``); 1 had plain words only."""
 
 _MARKUP = re.compile(r"<[^>]{0,40}>")
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_WORD_OR_STOP = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?()…]")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+NEGATORS = frozenset(
+    (
+        "not",
+        "no",
+        "never",
+        "nothing",
+        "nobody",
+        "none",
+        "neither",
+        "nor",
+        "without",
+        "hardly",
+        "barely",
+        "cannot",
+    )
+)
+NEGATION_SCOPE = 3
+"""Words after a negator ("not", "never", "isn't" ...) that are marked, up to the next punctuation."""
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-case words of ``text`` (HTML tags such as ``<br />`` removed, apostrophes kept)."""
-    return _WORD.findall(_MARKUP.sub(" ", text.lower().translate(_APOSTROPHES)))
+    """Lower-case words of ``text`` (HTML tags such as ``<br />`` removed, apostrophes kept); the
+    up to :data:`NEGATION_SCOPE` words after a negator, within the same clause, get the prefix
+    ``not_`` ("isn't good at all" -> ``isn't not_good not_at not_all``), so that "good" and "not
+    good" count apart even on a single short sentence."""
+    words: list[str] = []
+    negated = 0
+    for token in _WORD_OR_STOP.findall(_MARKUP.sub(" ", text.lower().translate(_APOSTROPHES))):
+        if not token[0].isalnum():
+            negated = 0
+            continue
+        words.append(f"not_{token}" if negated else token)
+        negated = NEGATION_SCOPE if token in NEGATORS or token.endswith("n't") else max(negated - 1, 0)
+    return words
 
 
 def features(words: Sequence[str]) -> list[str]:
