@@ -55,7 +55,7 @@ setup(
             "PyYAML==6.0.4",
             f"dagster-dg-cli=={DAGSTER}",
             "pyright==1.1.414",
-            "scikit-learn==1.9.1",  # trains the offline polarity model (never imported at run time)
+            "scikit-learn==1.9.1",  # trains the offline analyser's models (never imported at run time)
             "bpe-openai==0.1.4",  # gpt-4o's real o200k_base tokenizer, bundled, for benchmarks/sentiment.py
         ],
     },

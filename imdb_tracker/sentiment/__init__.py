@@ -1,5 +1,5 @@
 """Aspect-based sentiment of movie reviews: an OpenAI-compatible LLM backend and an offline analyser
-(a trained polarity model plus general film vocabulary).
+(a trained polarity model, general film vocabulary and a small aspect model trained on hand labels).
 
 Plain Python, no Dagster. Callers build a backend with :func:`make_backend` or
 :func:`backend_from_settings`, decide what to (re)score with :func:`needs_scoring` and call

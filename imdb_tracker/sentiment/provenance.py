@@ -7,8 +7,9 @@ from imdb_tracker.sentiment.models import SentimentBackend
 
 DESCRIPTIONS = {
     "offline": "offline analyser: TF-IDF + logistic regression trained on IMDb reviews of many films "
-    "(Maas et al., ACL 2011) for polarity, general film vocabulary for aspects; overall follows the "
-    "reviewer's star rating where there is one",
+    "(Maas et al., ACL 2011) for polarity, general film vocabulary for which aspect a sentence is "
+    "about, a small model trained on hand labels for negative / mixed / positive per aspect; overall "
+    "follows the reviewer's star rating where there is one",
     "openai": "LLM through an OpenAI-compatible API; reads title and text only",
 }
 
