@@ -109,24 +109,6 @@ def fit(
     return weights, intercepts
 
 
-def _decisions(model: AspectModel, reviews: Sequence[LabelledReview]) -> dict[str, list[int | None]]:
-    return {
-        aspect: [model.score(aspect, r.evidence[aspect]) if aspect in r.evidence else None for r in reviews]
-        for aspect in ASPECTS
-    }
-
-
-def aspect_f1(reviews: Sequence[LabelledReview], predicted: dict[str, list[int | None]]) -> dict[str, float]:
-    """Four-class macro-F1 of each aspect."""
-    return {
-        aspect: macro_f1(
-            numpy.array([category(r.labels[aspect]) for r in reviews]),
-            numpy.array([category(value) for value in predicted[aspect]]),
-        )
-        for aspect in ASPECTS
-    }
-
-
 def _out_of_fold(reviews: Sequence[LabelledReview], c: float, seed: int) -> list[AspectModel]:
     """For each review, the model fitted on the folds that do not contain it (thresholds unset)."""
     from sklearn.model_selection import KFold
