@@ -1,6 +1,7 @@
 """The reporting layer the dashboards read: view names, their refresh, and the read-only role.
 
-The views themselves are created by migration ``0002_reporting_views``.
+The views themselves are created by migrations ``0002_reporting_views`` and (reception events,
+daily timeline, aspect quotes) ``0006_reception_events``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ REPORTING_VIEWS: tuple[str, ...] = (
     "v_aspect_histogram",
     "v_reviews_weekly",
     "v_reviews_monthly",
+    "v_reception_events",
+    "v_reception_daily",
+    "v_aspect_quotes",
 )
 """The views a read-only reader may SELECT (and the only objects it may read)."""
 
@@ -27,6 +31,7 @@ MATERIALIZED_VIEWS: tuple[str, ...] = (
     "mv_review_monthly",
     "mv_aspect_histogram",
     "mv_movie_review_stats",
+    "mv_review_daily",
 )
 """Pre-aggregated reviews and sentiments behind the views; see :func:`refresh_reporting`."""
 

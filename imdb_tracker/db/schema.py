@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +21,9 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -117,6 +120,70 @@ sentiment_failures = Table(
 )
 """Reviews whose scoring failed with the current fingerprint, and how often; after the configured
 number of attempts they are no longer sent to the backend until their input or the backend changes."""
+
+reception_events = Table(
+    "reception_events",
+    metadata,
+    Column("event_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("movie_id", String(12), ForeignKey("movies.movie_id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("subject", String(32), nullable=False, comment="what moved: reviews, one_star, an aspect …"),
+    Column("window_start", Date, nullable=False),
+    Column("window_end", Date, nullable=False),
+    Column("strength", Float, nullable=False, comment="effect / detection threshold (>= 1)"),
+    Column("strong", Boolean, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("evidence", JSONB, nullable=False),
+    Column("first_detected_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_detected_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("notify_state", String(16), nullable=False, server_default="pending"),
+    Column("notify_attempts", Integer, nullable=False, server_default="0"),
+    Column("notify_next_at", DateTime(timezone=True)),
+    Column("notify_error", Text),
+    Column("notified_at", DateTime(timezone=True)),
+    CheckConstraint(
+        "kind IN ('volume_burst', 'polarisation_jump', 'aspect_drift', 'rating_shift', "
+        "'review_bombing_candidate')",
+        name="kind_known",
+    ),
+    CheckConstraint("window_start <= window_end", name="window_ordered"),
+    CheckConstraint("notify_state IN ('pending', 'sent', 'failed', 'stale')", name="notify_state_known"),
+    Index("ix_reception_events_movie", "movie_id", "kind", "subject", "window_start"),
+    Index("ix_reception_events_pending", "event_id", postgresql_where=text("notify_state = 'pending'")),
+)
+"""Events the reception detectors found (``imdb_tracker.reception``), and their webhook delivery:
+``pending`` until posted (``sent``), given up on (``failed``) or too old to announce (``stale``)."""
+
+aspect_quotes = Table(
+    "aspect_quotes",
+    metadata,
+    Column("movie_id", String(12), ForeignKey("movies.movie_id", ondelete="CASCADE"), primary_key=True),
+    Column("aspect", String(16), primary_key=True),
+    Column("polarity", String(8), primary_key=True),
+    Column("rank", SmallInteger, primary_key=True),
+    Column("review_id", String(16), ForeignKey("reviews.review_id", ondelete="CASCADE"), nullable=False),
+    Column("sentence", Text, nullable=False),
+    Column("strength", Float, nullable=False, comment="|polarity log-odds| of the sentence"),
+    Column("helpfulness", Float, nullable=False, comment="(up + 1) / (up + down + 2)"),
+    Column("computed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("polarity IN ('positive', 'negative')", name="polarity_known"),
+    CheckConstraint("rank >= 1", name="rank_positive"),
+)
+"""The most representative positive and negative sentences per movie and aspect."""
+
+aspect_summaries = Table(
+    "aspect_summaries",
+    metadata,
+    Column("movie_id", String(12), ForeignKey("movies.movie_id", ondelete="CASCADE"), primary_key=True),
+    Column("aspect", String(16), primary_key=True),
+    Column("summary", Text, nullable=False),
+    Column("reviews_hash", String(64), nullable=False, comment="hash of the reviews it was built from"),
+    Column("reviews_used", Integer, nullable=False),
+    Column("model", String(128), nullable=False),
+    Column("prompt_version", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+"""LLM-written per-aspect summaries, reused while the set of reviews they read is unchanged."""
 
 clients = Table(
     "clients",

@@ -23,6 +23,8 @@ from imdb_tracker.db.migrate import upgrade
 from imdb_tracker.db.server import DatabaseConfig, DatabaseUrls, resolve_database_urls
 from imdb_tracker.imdb.browser import ImdbBrowser
 from imdb_tracker.imdb.factory import browser_options
+from imdb_tracker.reception.delivery import DeliveryPolicy
+from imdb_tracker.reception.detectors import Thresholds
 from imdb_tracker.sentiment.factory import make_backend
 from imdb_tracker.sentiment.models import Prices, SentimentBackend
 from imdb_tracker.settings import Settings
@@ -153,6 +155,59 @@ class BackupStorage(dg.ConfigurableResource):
         return RetentionPolicy(keep_hourly=self.keep_hourly, keep_daily=self.keep_daily)
 
 
+class DetectorThresholds(dg.Config):
+    """The reception detectors' thresholds (settings ``RECEPTION_*``; README "Reception events")."""
+
+    burst_baseline_days: int
+    burst_floor_per_day: float
+    burst_min_reviews: int
+    burst_min_ratio: float
+    burst_max_p: float
+    polarisation_window_days: int
+    polarisation_min_reviews: int
+    polarisation_min_jump: float
+    polarisation_max_p: float
+    polarisation_reference_one_star: float
+    polarisation_reference_ten_star: float
+    polarisation_reference_weight: int
+    drift_window_days: int
+    drift_span_days: int
+    drift_min_reviews: int
+    drift_min_change: float
+    drift_min_t: float
+    rating_window_days: int
+    rating_min_change: float
+    rating_min_vote_growth: float
+    rating_min_votes: int
+    merge_gap_days: int
+    strong_factor: float
+
+    def core(self) -> Thresholds:
+        """The thresholds as the detectors take them."""
+        return Thresholds(**self.model_dump())
+
+
+class ReceptionSettings(dg.ConfigurableResource):
+    """Reception events: detector thresholds, quotes kept, and the alert webhook (none = no posting)."""
+
+    thresholds: DetectorThresholds
+    quotes_per_side: int
+    webhook_url: str | None = None
+    webhook_max_attempts: int
+    webhook_retry_base_s: float
+    webhook_timeout_s: float
+    alert_max_age_days: int
+
+    def delivery_policy(self) -> DeliveryPolicy:
+        """How the webhook sensor retries and which events it still announces."""
+        return DeliveryPolicy(
+            max_attempts=self.webhook_max_attempts,
+            retry_base_s=self.webhook_retry_base_s,
+            timeout_s=self.webhook_timeout_s,
+            max_age_days=self.alert_max_age_days,
+        )
+
+
 def effective_sentiment_backend(settings: Settings) -> str:
     """``auto`` resolved: ``openai`` when an API key is set, else ``offline``."""
     if settings.sentiment_backend != "auto":
@@ -192,6 +247,15 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             s3_prefix=settings.s3_prefix,
             keep_hourly=settings.backup_keep_hourly,
             keep_daily=settings.backup_keep_daily,
+        ),
+        "reception": ReceptionSettings(
+            thresholds=DetectorThresholds(**vars(Thresholds.from_settings(settings))),
+            quotes_per_side=settings.reception_quotes_per_side,
+            webhook_url=secret("RECEPTION_WEBHOOK_URL", settings.reception_webhook_url),
+            webhook_max_attempts=settings.reception_webhook_max_attempts,
+            webhook_retry_base_s=settings.reception_webhook_retry_base_s,
+            webhook_timeout_s=settings.reception_webhook_timeout_s,
+            alert_max_age_days=settings.reception_alert_max_age_days,
         ),
         "s3": S3Resource(
             region_name=settings.aws_region,

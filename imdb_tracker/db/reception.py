@@ -1,0 +1,272 @@
+"""Reception signals read from the stored reviews, sentiments and snapshots; detected events,
+their webhook delivery state, and the per-aspect quotes and summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Connection, Row, delete, insert, select, text, update
+
+from imdb_tracker.db.schema import aspect_quotes, aspect_summaries, movies, reception_events
+from imdb_tracker.reception.events import Event
+from imdb_tracker.reception.signals import AspectDay, MovieSignals, RatingSnapshot, ReviewDay
+from imdb_tracker.sentiment.models import SCORE_FIELDS
+
+_ASPECT_VALUES = ", ".join(f"('{name}', s.{name})" for name in SCORE_FIELDS)
+
+REVIEW_DAYS_SQL = text(
+    """
+    SELECT submitted_at, count(*), count(rating), count(*) FILTER (WHERE rating = 1),
+           count(*) FILTER (WHERE rating = 10), coalesce(sum(rating), 0)
+    FROM reviews
+    WHERE movie_id = :movie_id AND removed_at IS NULL
+    GROUP BY submitted_at
+    ORDER BY submitted_at
+    """
+)
+ASPECT_DAYS_SQL = text(
+    f"""
+    SELECT r.submitted_at, a.aspect, count(*), sum(a.score), sum(a.score * a.score)
+    FROM reviews r
+    JOIN review_sentiments s ON s.review_id = r.review_id
+    CROSS JOIN LATERAL (VALUES {_ASPECT_VALUES}) AS a (aspect, score)
+    WHERE r.movie_id = :movie_id AND r.removed_at IS NULL AND a.score IS NOT NULL
+    GROUP BY r.submitted_at, a.aspect
+    ORDER BY r.submitted_at
+    """
+)
+RATING_COUNTS_SQL = text(
+    """
+    SELECT rating, count(*) FROM reviews
+    WHERE movie_id = :movie_id AND removed_at IS NULL AND rating IS NOT NULL
+    GROUP BY rating
+    """
+)
+SNAPSHOTS_SQL = text(
+    "SELECT taken_at, rating, votes FROM movie_snapshots WHERE movie_id = :movie_id ORDER BY taken_at"
+)
+
+
+def load_signals(conn: Connection, movie_id: str) -> MovieSignals:
+    """The reception signals of one movie, aggregated per day by PostgreSQL (current reviews only)."""
+    params = {"movie_id": movie_id}
+    days = tuple(ReviewDay(*row) for row in conn.execute(REVIEW_DAYS_SQL, params))
+    aspects = tuple(
+        AspectDay(row[0], row[1], row[2], int(row[3]), int(row[4]))
+        for row in conn.execute(ASPECT_DAYS_SQL, params)
+    )
+    snapshots = tuple(
+        RatingSnapshot(row[0], None if row[1] is None else float(row[1]), row[2])
+        for row in conn.execute(SNAPSHOTS_SQL, params)
+    )
+    counts = dict(conn.execute(RATING_COUNTS_SQL, params).all())
+    rating_counts = tuple(counts.get(stars, 0) for stars in range(1, 11))
+    return MovieSignals(movie_id, days, aspects, snapshots, rating_counts)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as stored, with its id and whether this detection created it."""
+
+    event_id: int
+    event: Event
+    new: bool
+
+
+def save_events(
+    conn: Connection, movie_id: str, events: Sequence[Event], detected_at: datetime, gap_days: int
+) -> list[StoredEvent]:
+    """Store what the detectors found for one movie; nothing stored is ever deleted.
+
+    A detected event whose kind and subject match a stored event of the movie with an overlapping
+    window (or one at most ``gap_days`` away) *is* that event: its window, figures and
+    ``last_detected_at`` are updated and it is not new (so it is not announced again). Otherwise it
+    is inserted as new, ``pending`` delivery.
+    """
+    stored = list(
+        conn.execute(
+            select(
+                reception_events.c.event_id,
+                reception_events.c.kind,
+                reception_events.c.subject,
+                reception_events.c.window_start,
+                reception_events.c.window_end,
+            )
+            .where(reception_events.c.movie_id == movie_id)
+            .order_by(reception_events.c.window_start, reception_events.c.event_id)
+        )
+    )
+    gap = timedelta(days=gap_days)
+    matched: set[int] = set()
+    result = []
+    for event in events:
+        values = {
+            "kind": event.kind,
+            "subject": event.subject,
+            "window_start": event.window_start,
+            "window_end": event.window_end,
+            "strength": event.strength,
+            "strong": event.strong,
+            "summary": event.summary,
+            "evidence": event.evidence,
+            "last_detected_at": detected_at,
+        }
+        same = next(
+            (
+                row.event_id
+                for row in stored
+                if row.event_id not in matched
+                and (row.kind, row.subject) == (event.kind, event.subject)
+                and row.window_start <= event.window_end + gap
+                and event.window_start <= row.window_end + gap
+            ),
+            None,
+        )
+        if same is not None:
+            matched.add(same)
+            conn.execute(update(reception_events).where(reception_events.c.event_id == same).values(values))
+            result.append(StoredEvent(same, event, new=False))
+        else:
+            event_id = conn.execute(
+                insert(reception_events)
+                .values(movie_id=movie_id, first_detected_at=detected_at, **values)
+                .returning(reception_events.c.event_id)
+            ).scalar_one()
+            result.append(StoredEvent(event_id, event, new=True))
+    return result
+
+
+def movie_events(conn: Connection, movie_id: str, limit: int = 20) -> list[Row]:
+    """The movie's stored events, newest window first."""
+    query = (
+        select(reception_events)
+        .where(reception_events.c.movie_id == movie_id)
+        .order_by(reception_events.c.window_start.desc(), reception_events.c.event_id.desc())
+        .limit(limit)
+    )
+    return list(conn.execute(query))
+
+
+@dataclass(frozen=True)
+class DueEvent:
+    """A stored event waiting to be announced, with what the announcement shows."""
+
+    event_id: int
+    movie_id: str
+    movie: str
+    kind: str
+    summary: str
+    strong: bool
+    window_end: date
+    attempts: int
+
+
+def claim_due_event(conn: Connection, now: datetime) -> DueEvent | None:
+    """The oldest pending event whose next attempt is due, locked for this transaction
+    (``FOR UPDATE SKIP LOCKED``: a concurrent deliverer skips it rather than posting it twice)."""
+    label = "coalesce(m.title, m.movie_id) || coalesce(' (' || m.year::text || ')', '')"
+    row = conn.execute(
+        text(
+            f"""
+            SELECT e.event_id, e.movie_id, {label}, e.kind, e.summary, e.strong, e.window_end,
+                   e.notify_attempts
+            FROM reception_events e JOIN movies m ON m.movie_id = e.movie_id
+            WHERE e.notify_state = 'pending' AND (e.notify_next_at IS NULL OR e.notify_next_at <= :now)
+            ORDER BY e.event_id
+            LIMIT 1
+            FOR UPDATE OF e SKIP LOCKED
+            """
+        ),
+        {"now": now},
+    ).first()
+    return None if row is None else DueEvent(*row)
+
+
+def record_delivery(
+    conn: Connection,
+    event_id: int,
+    state: str,
+    at: datetime,
+    *,
+    attempted: bool = True,
+    error: str | None = None,
+    next_at: datetime | None = None,
+) -> None:
+    """Record a delivery outcome: ``sent``, ``pending`` again (retry at ``next_at``), ``failed``
+    (given up) or ``stale`` (not announced: old news)."""
+    values: dict[str, object] = {"notify_state": state, "notify_error": error, "notify_next_at": next_at}
+    if attempted:
+        values["notify_attempts"] = reception_events.c.notify_attempts + 1
+    if state == "sent":
+        values["notified_at"] = at
+    conn.execute(update(reception_events).where(reception_events.c.event_id == event_id).values(values))
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A sentence that says something clear about one aspect of a movie, and where it comes from."""
+
+    aspect: str
+    polarity: str
+    rank: int
+    review_id: str
+    sentence: str
+    strength: float
+    helpfulness: float
+
+
+def replace_quotes(conn: Connection, movie_id: str, quotes: Sequence[Quote], computed_at: datetime) -> None:
+    """Store the movie's quotes in place of the previous ones (call in one transaction)."""
+    conn.execute(delete(aspect_quotes).where(aspect_quotes.c.movie_id == movie_id))
+    if quotes:
+        conn.execute(
+            insert(aspect_quotes),
+            [
+                {
+                    "movie_id": movie_id,
+                    "aspect": q.aspect,
+                    "polarity": q.polarity,
+                    "rank": q.rank,
+                    "review_id": q.review_id,
+                    "sentence": q.sentence,
+                    "strength": q.strength,
+                    "helpfulness": q.helpfulness,
+                    "computed_at": computed_at,
+                }
+                for q in quotes
+            ],
+        )
+
+
+def movie_quotes(conn: Connection, movie_id: str) -> list[Quote]:
+    """The movie's stored quotes by aspect, polarity and rank."""
+    query = (
+        select(
+            aspect_quotes.c.aspect,
+            aspect_quotes.c.polarity,
+            aspect_quotes.c.rank,
+            aspect_quotes.c.review_id,
+            aspect_quotes.c.sentence,
+            aspect_quotes.c.strength,
+            aspect_quotes.c.helpfulness,
+        )
+        .where(aspect_quotes.c.movie_id == movie_id)
+        .order_by(aspect_quotes.c.aspect, aspect_quotes.c.polarity.desc(), aspect_quotes.c.rank)
+    )
+    return [Quote(*row) for row in conn.execute(query)]
+
+
+def movie_label(conn: Connection, movie_id: str) -> str:
+    """``Title (year)`` of a movie, or its id before its metadata is scraped."""
+    row = conn.execute(select(movies.c.title, movies.c.year).where(movies.c.movie_id == movie_id)).first()
+    if row is None or row.title is None:
+        return movie_id
+    return f"{row.title} ({row.year})" if row.year else row.title
+
+
+def stored_summaries(conn: Connection, movie_id: str) -> dict[str, Row]:
+    """The movie's per-aspect summaries by aspect."""
+    query = select(aspect_summaries).where(aspect_summaries.c.movie_id == movie_id)
+    return {row.aspect: row for row in conn.execute(query)}
