@@ -68,56 +68,56 @@ class Settings(BaseSettings):
     shared_dir: Path = Field(default=Path("../shared"), validation_alias=AliasChoices("IMDB_TRACKER_SHARED"))
 
     # Reception events (imdb_tracker.reception): detector thresholds, README "Reception events".
-    reception_burst_baseline_days: int = Field(28, ge=1)
+    reception_burst_baseline_days: int = Field(default=28, ge=1)
     """A day's review count is compared with the median of the previous this-many days."""
-    reception_burst_floor_per_day: float = Field(0.5, gt=0)
+    reception_burst_floor_per_day: float = Field(default=0.5, gt=0)
     """Lowest expected reviews per day (a movie with no reviews yet expects this many)."""
-    reception_burst_min_reviews: int = Field(10, ge=1)
+    reception_burst_min_reviews: int = Field(default=10, ge=1)
     """A burst day has at least this many reviews (a 0→3 trickle is no burst)."""
-    reception_burst_min_ratio: float = Field(3.0, ge=1)
+    reception_burst_min_ratio: float = Field(default=3.0, ge=1)
     """… and at least this many times the expected count …"""
-    reception_burst_max_p: float = Field(1e-6, gt=0, lt=1)
+    reception_burst_max_p: float = Field(default=1e-6, gt=0, lt=1)
     """… and a Poisson probability of at most this of so many reviews at the expected rate."""
-    reception_polarisation_window_days: int = Field(7, ge=1)
-    reception_polarisation_min_reviews: int = Field(30, ge=1)
+    reception_polarisation_window_days: int = Field(default=7, ge=1)
+    reception_polarisation_min_reviews: int = Field(default=30, ge=1)
     """Rated reviews a window needs before its rating shares are judged."""
-    reception_polarisation_min_jump: float = Field(0.3, gt=0, lt=1)
+    reception_polarisation_min_jump: float = Field(default=0.3, gt=0, lt=1)
     """Rise of the 1★ (or 10★) share over the movie's earlier share, as a fraction (0.3 = 30 points)."""
-    reception_polarisation_max_p: float = Field(1e-4, gt=0, lt=1)
+    reception_polarisation_max_p: float = Field(default=1e-4, gt=0, lt=1)
     """Binomial probability of at least that many 1★ (10★) reviews at the earlier share."""
-    reception_polarisation_reference_one_star: float = Field(0.10, gt=0, lt=1)
-    reception_polarisation_reference_ten_star: float = Field(0.30, gt=0, lt=1)
+    reception_polarisation_reference_one_star: float = Field(default=0.10, gt=0, lt=1)
+    reception_polarisation_reference_ten_star: float = Field(default=0.30, gt=0, lt=1)
     """Shares assumed before a movie has history, worth ``…_reference_weight`` rated reviews."""
-    reception_polarisation_reference_weight: int = Field(20, ge=0)
-    reception_drift_window_days: int = Field(30, ge=1)
+    reception_polarisation_reference_weight: int = Field(default=20, ge=0)
+    reception_drift_window_days: int = Field(default=30, ge=1)
     """An aspect's average over the last this-many days …"""
-    reception_drift_span_days: int = Field(180, ge=1)
+    reception_drift_span_days: int = Field(default=180, ge=1)
     """… against its average over the same number of days this long before."""
-    reception_drift_min_reviews: int = Field(20, ge=2)
-    reception_drift_min_change: float = Field(0.5, gt=0)
+    reception_drift_min_reviews: int = Field(default=20, ge=2)
+    reception_drift_min_change: float = Field(default=0.5, gt=0)
     """Change of the average on the −2..2 scale that counts as drift …"""
-    reception_drift_min_t: float = Field(4.0, gt=0)
+    reception_drift_min_t: float = Field(default=4.0, gt=0)
     """… when Welch's t of the two windows is at least this."""
-    reception_rating_window_days: int = Field(7, ge=1)
-    reception_rating_min_change: float = Field(0.3, gt=0)
+    reception_rating_window_days: int = Field(default=7, ge=1)
+    reception_rating_min_change: float = Field(default=0.3, gt=0)
     """IMDb rating change within the window …"""
-    reception_rating_min_vote_growth: float = Field(0.10, gt=0)
+    reception_rating_min_vote_growth: float = Field(default=0.10, gt=0)
     """… while the vote count grew by at least this fraction …"""
-    reception_rating_min_votes: int = Field(100, ge=1)
+    reception_rating_min_votes: int = Field(default=100, ge=1)
     """… from at least this many votes."""
-    reception_merge_gap_days: int = Field(2, ge=0)
+    reception_merge_gap_days: int = Field(default=2, ge=0)
     """Flagged days at most this many days apart form one event."""
-    reception_strong_factor: float = Field(2.0, ge=1)
+    reception_strong_factor: float = Field(default=2.0, ge=1)
     """An event whose effect is this many times its detection threshold is strong (check ERROR)."""
-    reception_quotes_per_side: int = Field(3, ge=1)
+    reception_quotes_per_side: int = Field(default=3, ge=1)
     """Positive and negative quotes kept per movie and aspect."""
     # Reception alerts: Slack-compatible webhook; unset = no posting.
     reception_webhook_url: SecretStr | None = None
-    reception_webhook_max_attempts: int = Field(8, ge=1)
-    reception_webhook_retry_base_s: float = Field(30.0, ge=0)
+    reception_webhook_max_attempts: int = Field(default=8, ge=1)
+    reception_webhook_retry_base_s: float = Field(default=30.0, ge=0)
     """Wait before the 2nd attempt; doubles with each further attempt."""
-    reception_webhook_timeout_s: float = Field(10.0, gt=0)
-    reception_alert_max_age_days: int = Field(30, ge=0)
+    reception_webhook_timeout_s: float = Field(default=10.0, gt=0)
+    reception_alert_max_age_days: int = Field(default=30, ge=0)
     """Events whose window ended longer ago than this are stored but not posted (old news)."""
 
     # Backups.

@@ -103,3 +103,16 @@ def test_resources_carry_the_settings_in_force_and_secrets_as_env_var_names(monk
     monkeypatch.delenv("OPENAI_API_KEY")
     offline = build_resources(Settings())["sentiment"]
     assert offline.backend == "offline" and offline.api_key is None
+
+
+def test_reception_resource_carries_every_threshold_and_the_webhook_as_an_env_var_name(monkeypatch) -> None:
+    from imdb_tracker.reception.detectors import Thresholds
+
+    monkeypatch.setenv("RECEPTION_WEBHOOK_URL", "https://hooks.example.invalid/services/T0/B0/token")
+    monkeypatch.setenv("RECEPTION_BURST_MIN_REVIEWS", "25")
+    reception = build_resources(Settings())["reception"]
+    assert reception.webhook_url == dg.EnvVar("RECEPTION_WEBHOOK_URL")
+    assert reception.thresholds.core() == Thresholds(
+        **{**vars(Thresholds.defaults()), "burst_min_reviews": 25}
+    )
+    assert Settings().masked()["reception_webhook_url"] == "****"

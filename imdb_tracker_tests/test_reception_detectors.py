@@ -164,10 +164,12 @@ def test_a_sudden_drop_is_a_drift_that_starts_at_the_drop() -> None:
 
 
 def test_a_steady_aspect_gives_no_false_drift() -> None:
+    """Thin windows (about 30 scores each at one review a day) and thick ones (180)."""
     false = 0
-    for seed in range(30):
-        signals = history(poisson_counts([6.0] * 500, seed), seed=seed, aspect_mean=lambda i: 0.4)
-        false += len(detect_aspect_drift(signals, DEFAULTS))
+    for rate in (1.0, 6.0):
+        for seed in range(30):
+            signals = history(poisson_counts([rate] * 500, seed), seed=seed, aspect_mean=lambda i: 0.4)
+            false += len(detect_aspect_drift(signals, DEFAULTS))
     assert false == 0
 
 
