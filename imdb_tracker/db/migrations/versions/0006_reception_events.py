@@ -13,7 +13,7 @@ materialized view ``mv_review_daily``) and ``v_aspect_quotes`` (the quotes with 
 the aspect's summary).
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-29
 """
 
@@ -24,7 +24,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
