@@ -5,7 +5,9 @@ Answers ``POST /v1/chat/completions`` by reading the reviews out of the user mes
 JSON with a realistic ``usage`` (tokens counted by a word/punctuation rule close to BPE counts; the
 system prompt is reported as cached from its second use on when it is at least 1,024 tokens, in
 128-token steps, like OpenAI's prompt cache). Also serves the Batch API: ``/v1/files``,
-``/v1/files/{id}/content``, ``/v1/batches`` and ``/v1/batches/{id}``.
+``/v1/files/{id}/content``, ``/v1/batches`` and ``/v1/batches/{id}``. Per-aspect summary requests
+(schema ``aspect_summaries``) get a deterministic summary of the quotes they carry
+(:func:`summarise_quotes`).
 
 Faults can be injected: a fixed latency per request, HTTP statuses for chosen request numbers
 (429 with ``Retry-After``, 500…), and malformed answers for chosen review ids (``"invalid_json"``,
@@ -25,6 +27,7 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from imdb_tracker.reception.summaries import SCHEMA_NAME as SUMMARY_SCHEMA_NAME
 from imdb_tracker.sentiment.models import ReviewInput
 from imdb_tracker.sentiment.offline import OfflineAnalyser
 from imdb_tracker.sentiment.prompt import WIRE_KEYS
@@ -58,6 +61,8 @@ class FakeOpenAI:
     batch_polls: int = 1
     """Batch retrievals answered "in_progress" before the batch completes."""
     requests: int = 0
+    summary_requests: int = 0
+    """Requests for per-aspect summaries (also counted in ``requests``)."""
     reviews_seen: list[str] = field(default_factory=list)
     answered_statuses: list[int] = field(default_factory=list)
     request_times: list[float] = field(default_factory=list)
@@ -107,6 +112,12 @@ class FakeOpenAI:
         messages = body.get("messages") or []
         system = next((m["content"] for m in messages if m["role"] == "system"), "")
         user = next((m["content"] for m in messages if m["role"] == "user"), "")
+        if response_format["json_schema"].get("name") == SUMMARY_SCHEMA_NAME:
+            with self._lock:
+                self.summary_requests += 1
+                self.answered_statuses.append(200)
+            content = json.dumps({"summaries": summarise_quotes(user)})
+            return 200, self._completion(body.get("model", "fake"), system, messages, content)
         reviews = _parse_reviews(user)
         with self._lock:
             self.reviews_seen.extend(review_id for _, review_id, _ in reviews)
@@ -258,6 +269,25 @@ def _file_object(file_id: str, filename: str, purpose: str, size: int) -> dict[s
         "purpose": purpose,
         "status": "processed",
     }
+
+
+def summarise_quotes(user_message: str) -> list[dict[str, str]]:
+    """A deterministic stand-in for the per-aspect summaries: for each ``## aspect`` block of
+    quotes marked ``+``/``-``, how many praise and criticise it and the first of each."""
+    summaries = []
+    for block in re.split(r"^## ", user_message, flags=re.MULTILINE)[1:]:
+        aspect, *lines = block.strip().splitlines()
+        praise = [line[2:].strip('"') for line in lines if line.startswith("+ ")]
+        criticism = [line[2:].strip('"') for line in lines if line.startswith("- ")]
+        parts = [
+            f"{len(praise)} quotes praise the {aspect.replace('_', ' & ')}, {len(criticism)} criticise it."
+        ]
+        if praise:
+            parts.append(f"Praise: {praise[0][:80]}")
+        if criticism:
+            parts.append(f"Criticism: {criticism[0][:80]}")
+        summaries.append({"aspect": aspect, "summary": " ".join(parts)})
+    return summaries
 
 
 def _parse_reviews(user_message: str) -> list[tuple[int, str, str]]:

@@ -3,14 +3,15 @@ their webhook delivery state, and the per-aspect quotes and summaries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Row, delete, insert, select, text, update
 
-from imdb_tracker.db.schema import aspect_quotes, aspect_summaries, movies, reception_events
+from imdb_tracker.db.schema import aspect_quotes, aspect_summaries, movies, reception_events, reviews
 from imdb_tracker.reception.events import Event
+from imdb_tracker.reception.quotes import Candidate, QuoteSource
 from imdb_tracker.reception.signals import AspectDay, MovieSignals, RatingSnapshot, ReviewDay
 from imdb_tracker.sentiment.models import SCORE_FIELDS
 
@@ -217,27 +218,33 @@ class Quote:
     helpfulness: float
 
 
-def replace_quotes(conn: Connection, movie_id: str, quotes: Sequence[Quote], computed_at: datetime) -> None:
-    """Store the movie's quotes in place of the previous ones (call in one transaction)."""
+def replace_quotes(
+    conn: Connection,
+    movie_id: str,
+    chosen: Mapping[tuple[str, str], Sequence[Candidate]],
+    computed_at: datetime,
+) -> int:
+    """Store the movie's chosen quotes (by aspect and polarity, best first) in place of the
+    previous ones (call in one transaction); returns how many."""
     conn.execute(delete(aspect_quotes).where(aspect_quotes.c.movie_id == movie_id))
-    if quotes:
-        conn.execute(
-            insert(aspect_quotes),
-            [
-                {
-                    "movie_id": movie_id,
-                    "aspect": q.aspect,
-                    "polarity": q.polarity,
-                    "rank": q.rank,
-                    "review_id": q.review_id,
-                    "sentence": q.sentence,
-                    "strength": q.strength,
-                    "helpfulness": q.helpfulness,
-                    "computed_at": computed_at,
-                }
-                for q in quotes
-            ],
-        )
+    rows = [
+        {
+            "movie_id": movie_id,
+            "aspect": aspect,
+            "polarity": polarity,
+            "rank": rank,
+            "review_id": c.source.review_id,
+            "sentence": c.sentence,
+            "strength": round(c.strength, 3),
+            "helpfulness": round(c.source.helpfulness, 3),
+            "computed_at": computed_at,
+        }
+        for (aspect, polarity), kept in chosen.items()
+        for rank, c in enumerate(kept, 1)
+    ]
+    if rows:
+        conn.execute(insert(aspect_quotes), rows)
+    return len(rows)
 
 
 def movie_quotes(conn: Connection, movie_id: str) -> list[Quote]:
@@ -270,3 +277,54 @@ def stored_summaries(conn: Connection, movie_id: str) -> dict[str, Row]:
     """The movie's per-aspect summaries by aspect."""
     query = select(aspect_summaries).where(aspect_summaries.c.movie_id == movie_id)
     return {row.aspect: row for row in conn.execute(query)}
+
+
+def replace_summaries(
+    conn: Connection,
+    movie_id: str,
+    summaries: dict[str, str],
+    reviews_hash: str,
+    model: str,
+    prompt_version: str,
+    *,
+    reviews_used: int,
+    at: datetime,
+) -> None:
+    """Store the movie's summaries in place of the previous ones (call in one transaction)."""
+    conn.execute(delete(aspect_summaries).where(aspect_summaries.c.movie_id == movie_id))
+    if summaries:
+        conn.execute(
+            insert(aspect_summaries),
+            [
+                {
+                    "movie_id": movie_id,
+                    "aspect": aspect,
+                    "summary": summary,
+                    "reviews_hash": reviews_hash,
+                    "reviews_used": reviews_used,
+                    "model": model,
+                    "prompt_version": prompt_version,
+                    "created_at": at,
+                }
+                for aspect, summary in summaries.items()
+            ],
+        )
+
+
+def quote_sources(conn: Connection, movie_id: str) -> list[QuoteSource]:
+    """The movie's current reviews as the quote selection reads them."""
+    query = (
+        select(
+            reviews.c.review_id,
+            reviews.c.title,
+            reviews.c.text,
+            reviews.c.rating,
+            reviews.c.helpful_up,
+            reviews.c.helpful_down,
+            reviews.c.spoiler,
+            reviews.c.content_hash,
+        )
+        .where(reviews.c.movie_id == movie_id, reviews.c.removed_at.is_(None))
+        .order_by(reviews.c.review_id)
+    )
+    return [QuoteSource(*row) for row in conn.execute(query)]

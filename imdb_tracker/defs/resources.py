@@ -25,6 +25,7 @@ from imdb_tracker.imdb.browser import ImdbBrowser
 from imdb_tracker.imdb.factory import browser_options
 from imdb_tracker.reception.delivery import DeliveryPolicy
 from imdb_tracker.reception.detectors import Thresholds
+from imdb_tracker.reception.summaries import AspectSummariser
 from imdb_tracker.sentiment.factory import make_backend
 from imdb_tracker.sentiment.models import Prices, SentimentBackend
 from imdb_tracker.settings import Settings
@@ -133,7 +134,19 @@ class SentimentAnalyser(dg.ConfigurableResource):
             model=self.model,
             batch_size=self.batch_size,
             concurrency=self.concurrency,
-            prices=Prices(self.price_input_per_m, self.price_cached_input_per_m, self.price_output_per_m),
+            prices=self.prices(),
+        )
+
+    def prices(self) -> Prices:
+        """US dollars per million tokens, as configured."""
+        return Prices(self.price_input_per_m, self.price_cached_input_per_m, self.price_output_per_m)
+
+    def summariser(self) -> AspectSummariser | None:
+        """The per-aspect summary writer of the LLM backend; None for the offline analyser."""
+        if self.backend != "openai" or not self.api_key:
+            return None
+        return AspectSummariser(
+            api_key=self.api_key, base_url=self.base_url, model=self.model, prices=self.prices()
         )
 
 

@@ -3,12 +3,14 @@ Dagster asset shows them as metadata)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from imdb_tracker.reception.events import KIND_LABELS, window_text
+from imdb_tracker.reception.quotes import Candidate
 from imdb_tracker.reception.signals import MovieSignals, aspect_series
+from imdb_tracker.sentiment.models import ASPECTS
 
 RECENT_DAYS = 28
 """"Recent" = the 28 days up to the newest review."""
@@ -93,3 +95,29 @@ def events_table(events: Sequence[Any]) -> str:
         summary = e.summary.replace("|", "/")
         lines.append(f"| {e.event_id} | {kind} | {window} | {e.strength} | {summary} |")
     return "\n".join(lines)
+
+
+def quotes_markdown(
+    chosen: Mapping[tuple[str, str], Sequence[Candidate]], summaries: Mapping[str, str]
+) -> str:
+    """Markdown: per aspect, the LLM summary (when there is one) and the chosen quotes, each with
+    the review it comes from and its helpfulness votes."""
+    if not chosen:
+        return "no quotes (no review names an aspect clearly enough)"
+    lines = []
+    for aspect in ASPECTS:
+        quotes = [(p, c) for p in ("positive", "negative") for c in chosen.get((aspect, p), ())]
+        if not quotes and aspect not in summaries:
+            continue
+        lines.append(f"**{aspect}**")
+        if aspect in summaries:
+            lines.append(f"_{summaries[aspect]}_")
+        for polarity, c in quotes:
+            sign = "+" if polarity == "positive" else "−"
+            votes = f"{c.source.helpful_up}/{c.source.helpful_up + c.source.helpful_down} found it helpful"
+            lines.append(
+                f"- {sign} “{c.sentence}” ([{c.source.review_id}](https://www.imdb.com/review/"
+                f"{c.source.review_id}/), {votes})"
+            )
+        lines.append("")
+    return "\n".join(lines).strip()

@@ -23,6 +23,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -88,25 +89,32 @@ def star_evidence(rating: float | None) -> float:
     return 0.0 if rating is None else (rating - 5.5) / 4.5
 
 
-def aspect_clauses(text: str) -> dict[str, tuple[list[str], list[str]]]:
-    """For each aspect the text names: its clauses and the sentences they come from."""
-    found: dict[str, tuple[list[str], list[str]]] = {}
+def sentence_clauses(text: str) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """Each sentence of ``text`` that names an aspect, with its ``(aspect, clause)`` pieces: the
+    whole sentence when it names one aspect, else its clauses naming each."""
     for sentence in SENTENCE_SPLIT.split(text):
         if not sentence or sentence.isspace():
             continue
         named = aspects_named(sentence)
-        if not named:
-            continue
         if len(named) == 1:
-            pieces = [(named[0], sentence)]
-        else:
-            pieces = [
-                (aspect, clause)
-                for clause in CLAUSE_SPLIT.split(sentence)
-                if clause and clause.strip()
-                for aspect in aspects_named(clause)
-                if aspect in named
-            ]
+            yield sentence, [(named[0], sentence)]
+        elif named:
+            yield (
+                sentence,
+                [
+                    (aspect, clause)
+                    for clause in CLAUSE_SPLIT.split(sentence)
+                    if clause and clause.strip()
+                    for aspect in aspects_named(clause)
+                    if aspect in named
+                ],
+            )
+
+
+def aspect_clauses(text: str) -> dict[str, tuple[list[str], list[str]]]:
+    """For each aspect the text names: its clauses and the sentences they come from."""
+    found: dict[str, tuple[list[str], list[str]]] = {}
+    for sentence, pieces in sentence_clauses(text):
         for aspect, clause in pieces:
             clauses, sentences = found.setdefault(aspect, ([], []))
             clauses.append(clause)

@@ -27,7 +27,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from imdb_tracker.sentiment.aspects import AspectEvidence, AspectModel, aspect_evidence, shipped_aspect_model
+from imdb_tracker.sentiment.aspects import (
+    AspectEvidence,
+    AspectModel,
+    aspect_evidence,
+    sentence_clauses,
+    shipped_aspect_model,
+)
 from imdb_tracker.sentiment.models import (
     ASPECTS,
     AspectScores,
@@ -72,6 +78,16 @@ def rating_score(rating: float, text_logit: float, lean: float) -> int:
     return 1 if rating < 8.5 else 2
 
 
+@dataclass(frozen=True)
+class AspectSentence:
+    """A sentence of a review that names an aspect, and the polarity log-odds (positive = praise)
+    of what it says about that aspect."""
+
+    aspect: str
+    sentence: str
+    logit: float
+
+
 class OfflineAnalyser:
     """The offline backend; see the module docstring."""
 
@@ -114,6 +130,24 @@ class OfflineAnalyser:
             for aspect in ASPECTS
         }
         return AspectScores.model_validate({**scores, "overall": overall})
+
+    def aspect_sentences(self, review: ReviewInput) -> list[AspectSentence]:
+        """The sentences :meth:`analyse` assigns to aspects: one entry per sentence and aspect it
+        names, with the log-odds of what the sentence says about that aspect (the mean over its
+        clauses naming it when it names several aspects). Ratings written in the text ("3/10") are
+        left out, as in scoring."""
+        text, _ = extract_text_rating(review.text)
+        found = []
+        for sentence, pieces in sentence_clauses(text):
+            clauses: dict[str, list[str]] = {}
+            for aspect, clause in pieces:
+                clauses.setdefault(aspect, []).append(clause)
+            quoted = " ".join(sentence.split())
+            found.extend(
+                AspectSentence(aspect, quoted, sum(self.polarity.logit(c) for c in named) / len(named))
+                for aspect, named in clauses.items()
+            )
+        return found
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Automation of the reception assets, and the webhook alerts.
 
-- ``reception_automation_sensor``: ``reception_signals`` follows its parents
+- ``reception_automation_sensor``: ``reception_signals`` and ``aspect_quotes`` follow their parents
   (``AutomationCondition.eager()``): after a movie's metadata, reviews or sentiments change.
 - ``new_reception_events_sensor``: posts each new event once to ``RECEPTION_WEBHOOK_URL``
   (at least once across restarts; see :mod:`imdb_tracker.reception.delivery`).
@@ -8,16 +8,16 @@
 
 import dagster as dg
 
-from imdb_tracker.defs.reception.assets import reception_signals
+from imdb_tracker.defs.reception.assets import aspect_quotes, reception_signals
 from imdb_tracker.defs.resources import ReceptionSettings, TrackerDatabase
 from imdb_tracker.reception.delivery import deliver_pending
 
 reception_automation_sensor = dg.AutomationConditionSensorDefinition(
     "reception_automation_sensor",
-    target=dg.AssetSelection.assets(reception_signals),
+    target=dg.AssetSelection.assets(reception_signals, aspect_quotes),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
-    description="Recomputes a movie's reception signals and events after its data changed.",
+    description="Recomputes a movie's reception signals, events and quotes after its data changed.",
 )
 
 
