@@ -9,9 +9,10 @@ from collections.abc import Iterator, Mapping
 from dagster import DagsterInstance, ExecuteInProcessResult, materialize
 
 from imdb_tracker.defs.movies.assets import movie_metadata, movie_reviews, review_sentiments
+from imdb_tracker.defs.reception.assets import aspect_quotes, reception_signals
 from imdb_tracker.defs.reporting.assets import reporting_views
 
-PIPELINE_ASSETS = (movie_metadata, movie_reviews, review_sentiments)
+PIPELINE_ASSETS = (movie_metadata, movie_reviews, review_sentiments, reception_signals, aspect_quotes)
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
@@ -22,7 +23,8 @@ def materialize_movies(
     *,
     tags: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[str, ExecuteInProcessResult]]:
-    """Metadata, reviews and sentiments of each movie, one run per movie; yields each result."""
+    """Metadata, reviews, sentiments, reception events and quotes of each movie, one run per movie;
+    yields each result."""
     for movie_id in movie_ids:
         result = materialize(
             list(PIPELINE_ASSETS),

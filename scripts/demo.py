@@ -2,7 +2,8 @@
 
 OFFLINE SAMPLE MODE: the real Chromium scraper reads a local replica of IMDb
 (:mod:`imdb_tracker_dev.replica`) that serves the 2,456 real reviews saved on 2025-04-11 in
-``../shared/sample/``; sentiments come from the offline analyser. The runs are materialized
+``../shared/sample/``; sentiments come from the offline analyser. It ends with the reception events
+detected on each movie and two quotes per aspect. The runs are materialized
 through Dagster on the same instance `make up` shows. With IMDB_BASE_URL left at IMDb and a
 network, `imdb-tracker movies add` + `make up` track the real site with the same code.
 """
@@ -17,12 +18,15 @@ from dagster import DagsterInstance
 from sqlalchemy import Engine, create_engine, select
 
 from imdb_tracker.db.movies import describe_movies
+from imdb_tracker.db.reception import movie_events, movie_label, movie_quotes
 from imdb_tracker.db.schema import movie_snapshots
 from imdb_tracker.db.sentiments import aspect_averages
 from imdb_tracker.defs.resources import build_resources
 from imdb_tracker.instance import prepare
-from imdb_tracker.on_demand import failure_reason, materialize_movies, refresh_dashboards
+from imdb_tracker.on_demand import PIPELINE_ASSETS, failure_reason, materialize_movies, refresh_dashboards
+from imdb_tracker.reception.events import KIND_LABELS, window_text
 from imdb_tracker.registry import MovieRegistry
+from imdb_tracker.sentiment.models import ASPECTS
 from imdb_tracker.settings import get_settings
 from imdb_tracker_dev.replica.server import start_replica
 
@@ -73,6 +77,37 @@ def summary_table(engine: Engine, movie_ids: tuple[str, ...]) -> str:
     )
 
 
+def reception_report(engine: Engine, movie_ids: tuple[str, ...]) -> str:
+    """Per movie: the reception events detected, then two quotes per aspect (the best praise and
+    the best criticism, or the two best of one side when the other has none)."""
+    lines = []
+    with engine.connect() as conn:
+        for movie_id in movie_ids:
+            lines += ["", f"{movie_label(conn, movie_id)} [{movie_id}]"]
+            events = movie_events(conn, movie_id)
+            lines.append(f"  reception events: {len(events) or 'none'}")
+            for e in reversed(events):
+                severity = "strong" if e.strong else "candidate"
+                lines.append(f"  - {KIND_LABELS[e.kind]} ({severity}, strength {e.strength:g}), "
+                             f"{window_text(e.window_start, e.window_end)}: {e.summary}")  # fmt: skip
+            quotes = movie_quotes(conn, movie_id)
+            lines.append("  what people say:")
+            for aspect in ASPECTS:
+                sides = [
+                    [q for q in quotes if (q.aspect, q.polarity) == (aspect, p)]
+                    for p in ("positive", "negative")
+                ]
+                shown = [side[0] for side in sides if side]
+                shown += [q for side in sides for q in side[1:]][: 2 - len(shown)]
+                for q in shown:
+                    sign = "+" if q.polarity == "positive" else "-"
+                    sentence = q.sentence if len(q.sentence) <= 150 else q.sentence[:147] + "..."
+                    lines.append(f'    {aspect:<14} {sign} "{sentence}" ({q.review_id})')
+                if not shown:
+                    lines.append(f"    {aspect:<14} (no clear sentence)")
+    return "\n".join(lines)
+
+
 def main() -> int:
     logging.getLogger("dagster").setLevel(logging.WARNING)
     settings = get_settings()
@@ -98,7 +133,7 @@ def main() -> int:
         }
     )
     resources = build_resources(demo_settings)
-    say("Materializing movie_metadata, movie_reviews, review_sentiments through Dagster ...")
+    say(f"Materializing {', '.join(a.key.to_user_string() for a in PIPELINE_ASSETS)} through Dagster ...")
     try:
         runs = materialize_movies(
             instance, list(SAMPLE_MOVIES), resources, tags={"imdb-tracker/mode": "offline-sample"}
@@ -112,6 +147,8 @@ def main() -> int:
     finally:
         replica.stop()
     say("\n" + summary_table(engine, SAMPLE_MOVIES))
+    say("\nReception (imdb_tracker.reception): events detected and what people say, per movie")
+    say(reception_report(engine, SAMPLE_MOVIES))
     say(
         f"\nDone in {time.monotonic() - started:.0f} s. Aspect scores run from -2 (very negative) to +2.\n"
         "See the runs, assets and checks:  make up   (then open http://127.0.0.1:3000)\n"

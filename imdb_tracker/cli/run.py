@@ -14,7 +14,8 @@ from imdb_tracker.imdb.ids import parse_movie_id
 @click.option("--all", "run_all", is_flag=True, help="Every tracked movie.")
 @pass_runtime
 def run_command(runtime: Runtime, refs: tuple[str, ...], run_all: bool) -> None:
-    """Materialize metadata, reviews and sentiments of tracked movies now (runs show in the UI)."""
+    """Materialize metadata, reviews, sentiments, reception events and quotes of tracked movies now
+    (runs show in the UI)."""
     from imdb_tracker.defs.partitions import tracked_movies
     from imdb_tracker.defs.resources import build_resources
     from imdb_tracker.on_demand import failure_reason, materialize_movies, refresh_dashboards
