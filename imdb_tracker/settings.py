@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dotenv import load_dotenv
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from imdb_tracker.db.server import DatabaseConfig
@@ -138,6 +138,13 @@ class Settings(BaseSettings):
     superset_secret_key: SecretStr | None = None
     superset_readonly_password: SecretStr | None = None
 
+    @field_validator("reception_webhook_url")
+    @classmethod
+    def _webhook_is_http(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
     @property
     def resolved_home(self) -> Path:
         """Absolute path of the local state folder."""
@@ -185,6 +192,13 @@ def mask_url_password(url: str) -> str:
     credentials, _, host = rest.rpartition("@")
     user, has_password, _ = credentials.partition(":")
     return f"{scheme}://{user}{':****' if has_password else ''}@{host}"
+
+
+def invalid_settings_message(exc: ValidationError) -> str:
+    """One line naming each invalid setting by its variable and saying why (values not shown:
+    they may be secrets)."""
+    problems = [f"{'.'.join(str(part) for part in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+    return "invalid setting " + "; ".join(problems)
 
 
 def _secret(value: SecretStr | None) -> str | None:

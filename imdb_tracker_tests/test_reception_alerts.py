@@ -21,7 +21,7 @@ from imdb_tracker.defs.reception.automation import new_reception_events_sensor
 from imdb_tracker.reception.delivery import DeliveryPolicy, deliver_pending
 from imdb_tracker.reception.detectors import Thresholds, detect_events
 from imdb_tracker.reception.webhook import WebhookError, post_text
-from imdb_tracker_tests.cli_support import stop_process_group
+from imdb_tracker_tests.cli_support import run_cli, stop_process_group
 from imdb_tracker_tests.pipeline_support import pipeline_resources
 from imdb_tracker_tests.reception_synthetic import poisson_counts, volume
 from imdb_tracker_tests.webhook_receiver import webhook_receiver
@@ -229,3 +229,19 @@ def test_the_daemon_posts_each_new_event_once_across_a_restart(
     assert receiver.event_ids() == first + second
     assert receiver.attempts == [200, 200]
     assert {state for state, _ in states(clean_db).values()} == {"sent"}
+
+
+def test_a_bad_webhook_url_or_threshold_is_one_line_naming_the_setting_never_the_value() -> None:
+    result = run_cli(
+        "settings",
+        "show",
+        env={
+            "RECEPTION_WEBHOOK_URL": "hooks.example.invalid/T0/B0/secret-token",
+            "RECEPTION_BURST_MAX_P": "2",
+        },
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: invalid setting ")
+    assert "RECEPTION_WEBHOOK_URL: Value error, must be an http:// or https:// URL" in result.stderr
+    assert "RECEPTION_BURST_MAX_P: Input should be less than 1" in result.stderr
+    assert "secret-token" not in result.stderr

@@ -8,10 +8,11 @@ from functools import cached_property
 from typing import NoReturn
 
 import click
+from pydantic import ValidationError
 from sqlalchemy import Engine, create_engine
 
 from imdb_tracker.db.server import DatabaseUrls
-from imdb_tracker.settings import Settings, get_settings
+from imdb_tracker.settings import Settings, get_settings, invalid_settings_message
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -54,5 +55,8 @@ pass_runtime = click.make_pass_decorator(Runtime)
 
 
 def make_runtime() -> Runtime:
-    """A runtime on the process settings."""
-    return Runtime(get_settings())
+    """A runtime on the process settings; an invalid setting exits 2 with a one-line error."""
+    try:
+        return Runtime(get_settings())
+    except ValidationError as exc:
+        fail(invalid_settings_message(exc), EXIT_BAD_INPUT)

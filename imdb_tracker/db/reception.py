@@ -15,36 +15,24 @@ from imdb_tracker.reception.quotes import Candidate, QuoteSource
 from imdb_tracker.reception.signals import AspectDay, MovieSignals, RatingSnapshot, ReviewDay
 from imdb_tracker.sentiment.models import SCORE_FIELDS
 
-_ASPECT_VALUES = ", ".join(f"('{name}', s.{name})" for name in SCORE_FIELDS)
-
-REVIEW_DAYS_SQL = text(
-    """
-    SELECT submitted_at, count(*), count(rating), count(*) FILTER (WHERE rating = 1),
-           count(*) FILTER (WHERE rating = 10), coalesce(sum(rating), 0)
-    FROM reviews
-    WHERE movie_id = :movie_id AND removed_at IS NULL
-    GROUP BY submitted_at
-    ORDER BY submitted_at
-    """
+_STARS = range(1, 11)
+_ASPECT_COLUMNS = ",\n           ".join(
+    f"count(s.{a}), coalesce(sum(s.{a}), 0), coalesce(sum(s.{a} * s.{a}), 0)" for a in SCORE_FIELDS
 )
-ASPECT_DAYS_SQL = text(
+DAYS_SQL = text(
     f"""
-    SELECT r.submitted_at, a.aspect, count(*), sum(a.score), sum(a.score * a.score)
+    SELECT r.submitted_at, count(*), count(r.rating), coalesce(sum(r.rating), 0),
+           {", ".join(f"count(*) FILTER (WHERE r.rating = {stars})" for stars in _STARS)},
+           {_ASPECT_COLUMNS}
     FROM reviews r
-    JOIN review_sentiments s ON s.review_id = r.review_id
-    CROSS JOIN LATERAL (VALUES {_ASPECT_VALUES}) AS a (aspect, score)
-    WHERE r.movie_id = :movie_id AND r.removed_at IS NULL AND a.score IS NOT NULL
-    GROUP BY r.submitted_at, a.aspect
+    LEFT JOIN review_sentiments s ON s.review_id = r.review_id
+    WHERE r.movie_id = :movie_id AND r.removed_at IS NULL
+    GROUP BY r.submitted_at
     ORDER BY r.submitted_at
     """
 )
-RATING_COUNTS_SQL = text(
-    """
-    SELECT rating, count(*) FROM reviews
-    WHERE movie_id = :movie_id AND removed_at IS NULL AND rating IS NOT NULL
-    GROUP BY rating
-    """
-)
+"""Per submission day: reviews, rated reviews, star sum, reviews per star 1..10, and for each
+score field its count, sum and sum of squares (one row per day, one index range scan)."""
 SNAPSHOTS_SQL = text(
     "SELECT taken_at, rating, votes FROM movie_snapshots WHERE movie_id = :movie_id ORDER BY taken_at"
 )
@@ -53,18 +41,22 @@ SNAPSHOTS_SQL = text(
 def load_signals(conn: Connection, movie_id: str) -> MovieSignals:
     """The reception signals of one movie, aggregated per day by PostgreSQL (current reviews only)."""
     params = {"movie_id": movie_id}
-    days = tuple(ReviewDay(*row) for row in conn.execute(REVIEW_DAYS_SQL, params))
-    aspects = tuple(
-        AspectDay(row[0], row[1], row[2], int(row[3]), int(row[4]))
-        for row in conn.execute(ASPECT_DAYS_SQL, params)
-    )
+    days, aspects = [], []
+    rating_counts = [0] * len(_STARS)
+    for row in conn.execute(DAYS_SQL, params):
+        day, count, rated, rating_sum = row[:4]
+        per_star = row[4:14]
+        days.append(ReviewDay(day, count, rated, per_star[0], per_star[-1], int(rating_sum)))
+        rating_counts = [total + n for total, n in zip(rating_counts, per_star, strict=True)]
+        for i, aspect in enumerate(SCORE_FIELDS):
+            n, total, squares = row[14 + 3 * i : 17 + 3 * i]
+            if n:
+                aspects.append(AspectDay(day, aspect, n, int(total), int(squares)))
     snapshots = tuple(
         RatingSnapshot(row[0], None if row[1] is None else float(row[1]), row[2])
         for row in conn.execute(SNAPSHOTS_SQL, params)
     )
-    counts = dict(conn.execute(RATING_COUNTS_SQL, params).all())
-    rating_counts = tuple(counts.get(stars, 0) for stars in range(1, 11))
-    return MovieSignals(movie_id, days, aspects, snapshots, rating_counts)
+    return MovieSignals(movie_id, tuple(days), tuple(aspects), snapshots, tuple(rating_counts))
 
 
 @dataclass(frozen=True)

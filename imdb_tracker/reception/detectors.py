@@ -20,7 +20,8 @@
   least ``rating_min_votes`` votes.
 * **review-bombing candidate**: a volume burst and a polarisation jump whose windows overlap.
 
-Flagged days (or windows, snapshots) at most ``merge_gap_days`` apart form one event.
+Flagged days, windows or snapshot pairs whose windows overlap or lie at most ``merge_gap_days``
+apart form one event.
 """
 
 from __future__ import annotations
@@ -337,7 +338,8 @@ def detect_aspect_drift(signals: MovieSignals, t: Thresholds) -> list[Event]:
                 flagged.append((end, change, t_value, recent, before))
         for direction in (1, -1):
             same_way = [f for f in flagged if f[1] * direction > 0]
-            for group in runs(same_way, lambda f: f[0], t.merge_gap_days):
+            # Flagged days whose recent windows overlap (or nearly) are one drift.
+            for group in runs(same_way, lambda f: f[0], width - 1 + t.merge_gap_days):
                 end, change, t_value, recent, before = max(group, key=lambda f: abs(f[1]))
                 day = series.origin + timedelta(days=end)
                 recent_window = (day - timedelta(days=width - 1), day)
@@ -411,10 +413,12 @@ def detect_rating_shifts(signals: MovieSignals, t: Thresholds) -> list[Event]:
         if abs(change) >= t.rating_min_change - _EPSILON and growth >= t.rating_min_vote_growth - _EPSILON:
             flagged.append(_Shift(before, snapshot, change, growth))
     origin = snapshots[0].taken_at.date() if snapshots else date.min
+    overlap_gap = t.rating_window_days + t.merge_gap_days
     events = []
     for direction in (1, -1):
         same_way = [f for f in flagged if f.change * direction > 0]
-        for group in runs(same_way, lambda f: (f.after.taken_at.date() - origin).days, t.merge_gap_days):
+        # Shifts whose windows overlap (or nearly) are one event.
+        for group in runs(same_way, lambda f: (f.after.taken_at.date() - origin).days, overlap_gap):
             peak = max(group, key=lambda f: abs(f.change))
             window = (group[0].before.taken_at.date(), group[-1].after.taken_at.date())
             evidence = {
