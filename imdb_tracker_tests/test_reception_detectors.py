@@ -3,6 +3,8 @@ always with the default thresholds (as configured in ``Settings``)."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -223,3 +225,28 @@ def test_tails_stay_finite_where_probabilities_underflow() -> None:
     assert log_binomial_upper_tail(900, 1_000, 0.1) < -1_500
     assert math.exp(log_binomial_upper_tail(3, 10, 0.5)) == pytest.approx(0.9453125)
     assert welch_t(1.0, 0.0, 5, 0.0, 0.0, 5) == math.inf
+
+
+def test_evidence_is_always_valid_json_even_for_constant_scores() -> None:
+    """Two constant windows make Welch's t infinite; PostgreSQL's JSON has no infinity."""
+    signals = history([5] * 400, aspect_mean=lambda i: 0.0 if i < 300 else 2.0)
+    constant = MovieSignals(
+        signals.movie_id,
+        signals.days,
+        tuple(
+            type(a)(
+                a.day,
+                a.aspect,
+                a.reviews,
+                0 if a.day < day(300) else 2 * a.reviews,
+                0 if a.day < day(300) else 4 * a.reviews,
+            )
+            for a in signals.aspects
+        ),
+    )
+    [drift] = detect_aspect_drift(constant, DEFAULTS)
+    assert drift.evidence["welch_t"] is None and drift.evidence["change"] == 2.0
+    json.dumps([e.evidence for e in detect_events(constant, DEFAULTS)], allow_nan=False)
+    no_prior = dataclasses.replace(DEFAULTS, polarisation_reference_weight=0)  # no history, no weight
+    [jump] = detect_polarisation_jumps(history([40] * 20, ratings=lambda i: BOMBED), no_prior)
+    assert jump.evidence["share_before"] == DEFAULTS.polarisation_reference_one_star

@@ -31,7 +31,7 @@ MATERIALIZED_VIEWS: tuple[str, ...] = (
     "mv_review_monthly",
     "mv_aspect_histogram",
     "mv_movie_review_stats",
-    "mv_review_daily",
+    "mv_reception_daily",
 )
 """Pre-aggregated reviews and sentiments behind the views; see :func:`refresh_reporting`."""
 

@@ -128,6 +128,7 @@ def _event(
     evidence: dict[str, Any],
 ) -> Event:
     strength = round(effect_over_threshold, 2)
+    finite = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in evidence.items()}
     return Event(
         signals.movie_id,
         kind,
@@ -137,7 +138,7 @@ def _event(
         strength,
         strength >= thresholds.strong_factor,
         summary,
-        evidence,
+        finite,  # JSON has no infinity: Welch's t of two constant windows is stored as null
     )
 
 
@@ -238,7 +239,8 @@ def detect_polarisation_jumps(signals: MovieSignals, t: Thresholds) -> list[Even
             if n < t.polarisation_min_reviews:
                 continue
             x = int(counts[end + 1] - counts[start])
-            baseline = (counts[start] + prior * reference) / (rated[start] + prior)
+            weight = rated[start] + prior
+            baseline = (counts[start] + prior * reference) / weight if weight else reference
             if x / n - baseline < t.polarisation_min_jump - _EPSILON:
                 continue
             log_p = log_binomial_upper_tail(x, n, baseline)

@@ -8,9 +8,9 @@ LLM-written per-aspect summaries with the hash of the reviews they were built fr
 Reporting views for the dashboards (read by the read-only role, see
 ``imdb_tracker.db.reporting.REPORTING_VIEWS``): ``v_reception_events`` (events across the
 portfolio), ``v_reception_daily`` (per movie and day: review volume, review rating, 1★/10★
-shares, the IMDb rating of that day and the events covering it; review counts pre-aggregated in the
-materialized view ``mv_review_daily``) and ``v_aspect_quotes`` (the quotes with their review and
-the aspect's summary).
+shares, the IMDb rating of that day and the events covering it; pre-aggregated in the
+materialized view ``mv_reception_daily``, refreshed with the others by ``reporting_views``) and
+``v_aspect_quotes`` (the quotes with their review and the aspect's summary).
 
 Revision ID: 0006
 Revises: 0003
@@ -41,18 +41,32 @@ KIND_LABEL = """CASE e.kind
         END"""
 
 MATERIALIZED = {
-    # Reviews per movie and submission day, with the counts the polarisation reads.
-    "mv_review_daily": """
-        SELECT r.movie_id, r.submitted_at AS day, count(*) AS reviews, count(r.rating) AS rated_reviews,
-               coalesce(sum(r.rating), 0) AS rating_sum,
-               count(*) FILTER (WHERE r.rating = 1) AS one_star,
-               count(*) FILTER (WHERE r.rating = 10) AS ten_star
-        FROM reviews r
-        WHERE r.removed_at IS NULL
-        GROUP BY r.movie_id, r.submitted_at
+    # Per movie and day: the reviews submitted (count, stars, 1★/10★) and the day's last IMDb
+    # snapshot; a day appears when it has either.
+    "mv_reception_daily": """
+        WITH review_days AS (
+            SELECT r.movie_id, r.submitted_at AS day, count(*) AS reviews, count(r.rating) AS rated_reviews,
+                   coalesce(sum(r.rating), 0) AS rating_sum,
+                   count(*) FILTER (WHERE r.rating = 1) AS one_star,
+                   count(*) FILTER (WHERE r.rating = 10) AS ten_star
+            FROM reviews r
+            WHERE r.removed_at IS NULL
+            GROUP BY r.movie_id, r.submitted_at
+        ), snapshot_days AS (
+            SELECT DISTINCT ON (ms.movie_id, ms.taken_at::date)
+                   ms.movie_id, ms.taken_at::date AS day, ms.rating, ms.votes
+            FROM movie_snapshots ms
+            ORDER BY ms.movie_id, ms.taken_at::date, ms.taken_at DESC
+        )
+        SELECT coalesce(d.movie_id, s.movie_id) AS movie_id, coalesce(d.day, s.day) AS day,
+               coalesce(d.reviews, 0) AS reviews, coalesce(d.rated_reviews, 0) AS rated_reviews,
+               coalesce(d.rating_sum, 0) AS rating_sum, coalesce(d.one_star, 0) AS one_star,
+               coalesce(d.ten_star, 0) AS ten_star, s.rating AS imdb_rating, s.votes AS imdb_votes
+        FROM review_days d
+        FULL JOIN snapshot_days s ON s.movie_id = d.movie_id AND s.day = d.day
     """,
 }
-UNIQUE_KEYS = {"mv_review_daily": "movie_id, day"}
+UNIQUE_KEYS = {"mv_reception_daily": "movie_id, day"}
 
 VIEWS = {
     "v_reception_events": f"""
@@ -67,19 +81,6 @@ VIEWS = {
         JOIN movies m ON m.movie_id = e.movie_id
     """,
     "v_reception_daily": f"""
-        WITH snapshot_days AS (
-            SELECT DISTINCT ON (ms.movie_id, ms.taken_at::date)
-                   ms.movie_id, ms.taken_at::date AS day, ms.rating, ms.votes
-            FROM movie_snapshots ms
-            ORDER BY ms.movie_id, ms.taken_at::date, ms.taken_at DESC
-        ), days AS (
-            SELECT coalesce(d.movie_id, s.movie_id) AS movie_id, coalesce(d.day, s.day) AS day,
-                   coalesce(d.reviews, 0) AS reviews, coalesce(d.rated_reviews, 0) AS rated_reviews,
-                   d.rating_sum, coalesce(d.one_star, 0) AS one_star, coalesce(d.ten_star, 0) AS ten_star,
-                   s.rating AS imdb_rating, s.votes AS imdb_votes
-            FROM mv_review_daily d
-            FULL JOIN snapshot_days s ON s.movie_id = d.movie_id AND s.day = d.day
-        )
         SELECT x.movie_id, {MOVIE_LABEL} AS movie, m.title, x.day, x.reviews, x.rated_reviews,
                round(x.rating_sum::numeric / nullif(x.rated_reviews, 0), 2) AS avg_review_rating,
                round(x.one_star::numeric / nullif(x.rated_reviews, 0), 3) AS one_star_share,
@@ -87,7 +88,7 @@ VIEWS = {
                x.imdb_rating, x.imdb_votes,
                ev.kinds AS event_kinds,
                CASE WHEN ev.kinds IS NOT NULL THEN x.reviews END AS reviews_in_event
-        FROM days x
+        FROM mv_reception_daily x
         JOIN movies m ON m.movie_id = x.movie_id
         LEFT JOIN LATERAL (
             SELECT string_agg(DISTINCT e.kind, ', ' ORDER BY e.kind) AS kinds
