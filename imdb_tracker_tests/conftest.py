@@ -91,3 +91,16 @@ def no_tracked_movies(database_urls: DatabaseUrls) -> None:
     with DagsterInstance.get() as instance:
         for movie_id in instance.get_dynamic_partitions("movies"):
             instance.delete_dynamic_partition("movies", movie_id)
+
+
+@pytest.fixture
+def sample_partitions(no_tracked_movies) -> Iterator:
+    """The shared Dagster instance tracking exactly the two sample movies (untracked afterwards)."""
+    from dagster import DagsterInstance
+
+    sample = ["tt0029583", "tt6208148"]
+    with DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("movies", sample)
+        yield instance
+        for movie_id in sample:
+            instance.delete_dynamic_partition("movies", movie_id)

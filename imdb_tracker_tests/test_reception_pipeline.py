@@ -3,14 +3,11 @@ once, the asset check, the metadata, and the reporting views the dashboards will
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from dagster import AssetCheckSeverity, DagsterInstance, materialize
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from imdb_tracker.db.reporting import READONLY_ROLE, ensure_readonly_role, refresh_reporting
-from imdb_tracker.defs.partitions import MOVIES_PARTITION
 from imdb_tracker.defs.reception.assets import reception_signals
 from imdb_tracker_tests.pipeline_support import pipeline_resources
 from imdb_tracker_tests.sample_data import load_sample, sample_reviews
@@ -19,12 +16,8 @@ OLD, NEW = "tt0029583", "tt6208148"
 
 
 @pytest.fixture
-def instance(database_urls, no_tracked_movies) -> Iterator[DagsterInstance]:
-    with DagsterInstance.get() as inst:
-        inst.add_dynamic_partitions(MOVIES_PARTITION, [OLD, NEW])
-        yield inst
-        for movie_id in (OLD, NEW):
-            inst.delete_dynamic_partition(MOVIES_PARTITION, movie_id)
+def instance(sample_partitions: DagsterInstance) -> DagsterInstance:
+    return sample_partitions
 
 
 @pytest.fixture

@@ -4,13 +4,10 @@ LLM summaries against the fake OpenAI server (batched, cached on the reviews, co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from dagster import DagsterInstance, materialize
 from sqlalchemy import Engine, text
 
-from imdb_tracker.defs.partitions import MOVIES_PARTITION
 from imdb_tracker.defs.reception.assets import aspect_quotes
 from imdb_tracker.imdb.models import review_content_hash
 from imdb_tracker.reception.quotes import QuoteSource, candidates, pick, similarity, words
@@ -129,12 +126,8 @@ def test_the_summary_cache_key_is_the_set_of_reviews_and_their_content() -> None
 
 
 @pytest.fixture
-def instance(database_urls, no_tracked_movies) -> Iterator[DagsterInstance]:
-    with DagsterInstance.get() as inst:
-        inst.add_dynamic_partitions(MOVIES_PARTITION, [OLD, NEW])
-        yield inst
-        for movie_id in (OLD, NEW):
-            inst.delete_dynamic_partition(MOVIES_PARTITION, movie_id)
+def instance(sample_partitions: DagsterInstance) -> DagsterInstance:
+    return sample_partitions
 
 
 def run(instance: DagsterInstance, movie_id: str, **settings):
