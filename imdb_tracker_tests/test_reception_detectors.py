@@ -250,3 +250,20 @@ def test_evidence_is_always_valid_json_even_for_constant_scores() -> None:
     no_prior = dataclasses.replace(DEFAULTS, polarisation_reference_weight=0)  # no history, no weight
     [jump] = detect_polarisation_jumps(history([40] * 20, ratings=lambda i: BOMBED), no_prior)
     assert jump.evidence["share_before"] == DEFAULTS.polarisation_reference_one_star
+
+
+def test_the_check_warns_on_new_candidates_errors_on_new_strong_events_and_passes_otherwise() -> None:
+    from dagster import AssetCheckSeverity
+
+    from imdb_tracker.db.reception import StoredEvent
+    from imdb_tracker.defs.reception.checks import reception_check_results
+
+    events = detect_events(sample_signals("tt6208148"), DEFAULTS)
+    candidate = next(e for e in events if not e.strong)
+    strong = next(e for e in events if e.strong)
+    [old] = reception_check_results([StoredEvent(1, strong, new=False)])
+    [warn] = reception_check_results([StoredEvent(1, strong, new=False), StoredEvent(2, candidate, new=True)])
+    [error] = reception_check_results([StoredEvent(2, candidate, new=True), StoredEvent(3, strong, new=True)])
+    assert old.passed and not warn.passed and not error.passed
+    assert (warn.severity, error.severity) == (AssetCheckSeverity.WARN, AssetCheckSeverity.ERROR)
+    assert warn.metadata["new_events"].value == 1 and "#2 " in warn.metadata["events"].value
