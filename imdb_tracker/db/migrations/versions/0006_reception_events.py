@@ -82,6 +82,7 @@ VIEWS = {
     """,
     "v_reception_daily": f"""
         SELECT x.movie_id, {MOVIE_LABEL} AS movie, m.title, x.day, x.reviews, x.rated_reviews,
+               x.rating_sum, x.one_star, x.ten_star,
                round(x.rating_sum::numeric / nullif(x.rated_reviews, 0), 2) AS avg_review_rating,
                round(x.one_star::numeric / nullif(x.rated_reviews, 0), 3) AS one_star_share,
                round(x.ten_star::numeric / nullif(x.rated_reviews, 0), 3) AS ten_star_share,
