@@ -1,6 +1,7 @@
 """The reporting layer the dashboards read: view names, their refresh, and the read-only role.
 
-The views themselves are created by migration ``0002_reporting_views``.
+The views themselves are created by migrations ``0002_reporting_views`` and
+``0005_client_names_posters_reception_views``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ REPORTING_VIEWS: tuple[str, ...] = (
     "v_aspect_histogram",
     "v_reviews_weekly",
     "v_reviews_monthly",
+    "v_movie_overview",
+    "v_review_periods",
+    "v_aspect_periods",
+    "v_aspect_benchmark",
+    "v_sentiment_provenance",
+    "v_latest_reviews",
+    "v_helpful_reviews",
 )
 """The views a read-only reader may SELECT (and the only objects it may read)."""
 
@@ -27,6 +35,8 @@ MATERIALIZED_VIEWS: tuple[str, ...] = (
     "mv_review_monthly",
     "mv_aspect_histogram",
     "mv_movie_review_stats",
+    "mv_review_periods",
+    "mv_sentiment_provenance",
 )
 """Pre-aggregated reviews and sentiments behind the views; see :func:`refresh_reporting`."""
 
