@@ -13,11 +13,12 @@ from functools import lru_cache
 from sqlalchemy import Engine, insert
 
 from imdb_tracker.db.reporting import refresh_reporting
-from imdb_tracker.db.schema import movie_snapshots, movies, review_sentiments, reviews
+from imdb_tracker.db.schema import movie_posters, movie_snapshots, movies, review_sentiments, reviews
 from imdb_tracker.imdb.models import review_content_hash
 from imdb_tracker.sentiment.cache import Fingerprint
 from imdb_tracker.sentiment.models import SCORE_FIELDS, ReviewInput
 from imdb_tracker.sentiment.offline import OfflineAnalyser
+from imdb_tracker_dev.replica.render import poster_png
 from imdb_tracker_tests.conftest import SAMPLE_CSV
 
 SAMPLE_MOVIES = {
@@ -99,7 +100,8 @@ def sample_sentiments() -> tuple[dict, ...]:
 
 
 def load_sample(engine: Engine) -> None:
-    """Insert both sample movies with snapshots, reviews and sentiments, then refresh the reporting."""
+    """Insert both sample movies with snapshots, posters (the replica's), reviews and sentiments,
+    then refresh the reporting."""
     last_scrape = datetime.now(UTC) - LAST_SCRAPE_AGE
     scraped = datetime.combine(SCRAPED_ON, datetime.min.time(), tzinfo=UTC) + timedelta(hours=16)
     movie_rows, snapshot_rows = [], []
@@ -129,6 +131,18 @@ def load_sample(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(insert(movies), movie_rows)
         conn.execute(insert(movie_snapshots), snapshot_rows)
+        conn.execute(
+            insert(movie_posters),
+            [
+                {
+                    "movie_id": movie_id,
+                    "content_type": "image/png",
+                    "image": poster_png(movie_id),
+                    "source_url": info["poster_url"],
+                }
+                for movie_id, info in SAMPLE_MOVIES.items()
+            ],
+        )
         conn.execute(insert(reviews), list(sample_reviews()))
         conn.execute(insert(review_sentiments), list(sample_sentiments()))
         refresh_reporting(conn)

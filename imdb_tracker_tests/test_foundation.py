@@ -120,8 +120,6 @@ def test_movies_add_list_remove_through_the_cli(clean_db, no_tracked_movies) -> 
         "tt0029583",
         "0033467",
         "https://www.imdb.com/title/tt6208148/reviews/",
-        "--client",
-        "acme",
     )
     assert added.returncode == 0, added.stderr
     assert "added: tt0029583" in added.stdout and "added: tt0033467" in added.stdout
@@ -133,7 +131,7 @@ def test_movies_add_list_remove_through_the_cli(clean_db, no_tracked_movies) -> 
     assert listed.returncode == 0, listed.stderr
     rows = {row["movie_id"]: row for row in map(json.loads, listed.stdout.splitlines())}
     assert set(rows) >= {"tt0029583", "tt0033467", "tt6208148"}
-    assert rows["tt0033467"]["clients"] == ["acme"]
+    assert rows["tt0033467"]["clients"] == []
 
     again = run_cli("movies", "add", "tt0033467")
     assert again.returncode == 0 and "already tracked: tt0033467" in again.stdout

@@ -16,7 +16,7 @@ from dagster import (
 )
 from sqlalchemy import Engine, func, select, text
 
-from imdb_tracker.db.schema import movie_snapshots, movies, review_sentiments, reviews
+from imdb_tracker.db.schema import movie_posters, movie_snapshots, movies, review_sentiments, reviews
 from imdb_tracker.defs.movies.assets import (
     movie_metadata,
     movie_reviews,
@@ -34,6 +34,7 @@ from imdb_tracker.defs.partitions import MOVIES_PARTITION
 from imdb_tracker.sentiment.cache import input_hash
 from imdb_tracker.sentiment.models import ReviewInput
 from imdb_tracker_dev.fake_openai import FakeOpenAI, start_fake_openai
+from imdb_tracker_dev.replica.render import poster_png
 from imdb_tracker_dev.replica.server import Replica, start_replica
 from imdb_tracker_tests.fakes import TEST_RATE
 from imdb_tracker_tests.pipeline_support import pipeline_resources
@@ -139,9 +140,21 @@ def test_first_run_stores_every_sample_review_and_scores_it(pipeline_run, engine
     }
 
 
+def test_metadata_stores_the_poster_so_the_dashboards_outlive_the_site(pipeline_run, engine, replica) -> None:
+    for movie_id in SAMPLE:
+        stored = metadata_of(pipeline_run[movie_id], "movie_metadata")["poster_stored"]
+        assert stored.endswith(f"bytes (image/png) from {replica.base_url}/images/{movie_id}.jpg"), stored
+    with engine.connect() as conn:
+        rows = conn.execute(select(movie_posters.c.movie_id, movie_posters.c.image)).all()
+        overview = dict(conn.execute(text("SELECT movie_id, poster_src FROM v_movie_overview")).all())
+    assert {movie_id: bytes(image) for movie_id, image in rows} == {m: poster_png(m) for m in SAMPLE}
+    assert all(src.startswith("data:image/png;base64,iVBORw0KGgo") for src in overview.values())
+
+
 def test_second_run_adds_nothing_and_calls_no_model(pipeline_run, engine, instance, replica, llm) -> None:
     calls_before = llm.requests
     result = materialize_movie(instance, replica, llm, "tt0029583")
+    assert metadata_of(result, "movie_metadata")["poster_stored"] == "unchanged"
     meta = metadata_of(result, "movie_reviews")
     assert (meta["new"], meta["updated"], meta["unchanged"], meta["removed"]) == (0, 0, 429, 0)
     assert metadata_of(result, "review_sentiments")["scored"] == 0

@@ -1,8 +1,9 @@
-"""The reporting views (migration 0002), their refresh, and the read-only role, on real PostgreSQL."""
+"""The reporting views (migrations 0002, 0005), their refresh, and the read-only role, on real PostgreSQL."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
@@ -21,6 +22,12 @@ from imdb_tracker_tests.sample_data import load_sample, sample_reviews, sample_s
 
 OLD = "tt0029583"
 NEW = "tt6208148"
+
+
+def scored_by_label() -> str:
+    """``backend/model (prompt version)`` of the sample's scores, as the sentiment package prints it."""
+    [label] = {f"{s['backend']}/{s['model']} ({s['prompt_version']})" for s in sample_sentiments()}
+    return label
 
 
 @pytest.fixture
@@ -99,6 +106,131 @@ def test_refresh_drops_removed_reviews_from_the_aggregates(sample_db: Engine) ->
     assert not _rows(sample_db, "SELECT 1 FROM v_reviews WHERE review_id = :r", r=victim["review_id"])
 
 
+def test_time_charts_use_one_grain_per_movie_from_how_long_it_has_been_reviewed(sample_db: Engine) -> None:
+    grains = dict(_rows(sample_db, "SELECT movie_id, time_grain FROM v_movie_overview"))
+    assert grains == {NEW: "day", OLD: "year"}  # 19 days of reviews; 1998-2025
+    periods = _rows(
+        sample_db,
+        "SELECT movie_id, period_start, sum(reviews) AS n FROM v_review_periods GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    expected = Counter(
+        (
+            r["movie_id"],
+            r["submitted_at"] if r["movie_id"] == NEW else r["submitted_at"].replace(month=1, day=1),
+        )
+        for r in sample_reviews()
+    )
+    assert {(p.movie_id, p.period_start): p.n for p in periods} == dict(expected)
+    stars = Counter((r["movie_id"], r["rating"]) for r in sample_reviews())
+    shown = _rows(sample_db, "SELECT movie_id, rating, sum(reviews) AS n FROM v_review_periods GROUP BY 1, 2")
+    assert {(r.movie_id, r.rating): r.n for r in shown} == dict(stars)
+
+
+@pytest.mark.parametrize(
+    ("span_days", "grain"),
+    [(0, "day"), (60, "day"), (61, "week"), (547, "week"), (548, "month"), (2190, "month"), (2191, "year")],
+)
+def test_grain_thresholds(clean_db: Engine, span_days: int, grain: str) -> None:
+    with clean_db.begin() as conn:
+        conn.execute(text("INSERT INTO movies (movie_id, title) VALUES ('tt1000001', 'Span')"))
+        for number, day in enumerate((date(2020, 1, 1), date(2020, 1, 1) + timedelta(days=span_days))):
+            conn.execute(
+                text(
+                    "INSERT INTO reviews (review_id, movie_id, author, text, submitted_at, content_hash) "
+                    "VALUES (:r, 'tt1000001', 'a', 't', :d, 'h')"
+                ),
+                {"r": f"rw{number + 1}", "d": day},
+            )
+        refresh_reporting(conn)
+    assert _rows(clean_db, "SELECT time_grain FROM v_movie_overview")[0].time_grain == grain
+
+
+def test_aspect_views_give_each_movies_average_share_and_benchmark(sample_db: Engine) -> None:
+    sentiments = sample_sentiments()
+    labels = dict(_rows(sample_db, "SELECT DISTINCT aspect_key, aspect FROM v_aspect_periods"))
+    assert labels["cinematography"] == "Cinematography & visual style" and len(labels) == len(SCORE_FIELDS)
+    rows = {
+        (r.movie_id, r.aspect_key): r
+        for r in _rows(
+            sample_db,
+            "SELECT movie_id, aspect_key, sum(score_sum)::float / sum(mentions) AS average, "
+            "sum(mentions)::float / sum(analysed_reviews) AS share FROM v_aspect_periods GROUP BY 1, 2",
+        )
+    }
+    averages = {}
+    for movie_id in (OLD, NEW):
+        mine = [s for s in sentiments if s["movie_id"] == movie_id]
+        for name in SCORE_FIELDS:
+            values = [s[name] for s in mine if s[name] is not None]
+            averages[movie_id, name] = sum(values) / len(values)
+            assert rows[movie_id, name].average == pytest.approx(averages[movie_id, name])
+            assert rows[movie_id, name].share == pytest.approx(len(values) / len(mine))
+    benchmark = _rows(
+        sample_db,
+        "SELECT aspect_key, sum(CASE WHEN is_focus THEN score_sum END)::float "
+        "/ sum(CASE WHEN is_focus THEN mentions END) AS this_movie, avg(average) AS portfolio "
+        "FROM v_aspect_benchmark WHERE focus_movie_id = :m GROUP BY aspect_key",
+        m=NEW,
+    )
+    for row in benchmark:
+        assert row.this_movie == pytest.approx(averages[NEW, row.aspect_key])
+        portfolio = (averages[NEW, row.aspect_key] + averages[OLD, row.aspect_key]) / 2
+        assert float(row.portfolio) == pytest.approx(portfolio, abs=1e-3)  # averages rounded to 3 places
+    # A client's rules keep rows whose compared movie and focus movie it watches: nothing else.
+    [(visible,)] = _rows(
+        sample_db,
+        "SELECT count(DISTINCT movie) FROM v_aspect_benchmark "
+        "WHERE movie_id IN (:m) AND focus_movie_id IN (:m)",
+        m=NEW,
+    )
+    assert visible == 1
+
+
+def test_review_tables_are_bounded_ordered_and_carry_excerpt_and_provenance(sample_db: Engine) -> None:
+    for movie_id in (OLD, NEW):
+        mine = [r for r in sample_reviews() if r["movie_id"] == movie_id]
+        latest = _rows(
+            sample_db, "SELECT * FROM v_latest_reviews WHERE movie_id = :m ORDER BY position", m=movie_id
+        )
+        newest = sorted(mine, key=lambda r: (r["submitted_at"], r["review_id"]), reverse=True)[:20]
+        assert [r.review_id for r in latest] == [r["review_id"] for r in newest]
+        helpful = _rows(
+            sample_db, "SELECT * FROM v_helpful_reviews WHERE movie_id = :m ORDER BY position", m=movie_id
+        )
+        assert len(helpful) == 10
+        top = max(mine, key=lambda r: (r["helpful_up"], -r["helpful_down"]))
+        up, down = top["helpful_up"], top["helpful_down"]
+        assert helpful[0].found_helpful == f"{up:,} of {up + down:,}"
+        texts = {r["review_id"]: " ".join(r["text"].split()) for r in mine}
+        for row in [*latest, *helpful]:
+            assert row.scored_by == scored_by_label()
+            text_ = texts[row.review_id]
+            if len(text_) <= 280:
+                assert row.excerpt == text_
+            else:
+                assert row.excerpt.endswith(" …") and len(row.excerpt) <= 282
+                assert text_.startswith(row.excerpt[:-2]) and text_[len(row.excerpt) - 2] == " "
+        assert any(len(texts[row.review_id]) > 280 for row in helpful)
+
+
+def test_overview_shows_poster_votes_and_who_scored(sample_db: Engine) -> None:
+    rows = {r.movie_id: r for r in _rows(sample_db, "SELECT * FROM v_movie_overview")}
+    assert rows[NEW].votes_label == "379,000" and rows[OLD].reviews_label == "429"
+    assert rows[NEW].poster_src.startswith("data:image/png;base64,iVBORw0KGgo")
+    assert rows[NEW].scored_by == scored_by_label()
+    provenance = _rows(sample_db, "SELECT movie_id, backend, reviews, method FROM v_sentiment_provenance")
+    counts = Counter(r["movie_id"] for r in sample_reviews())
+    assert {(p.movie_id, p.backend, p.reviews) for p in provenance} == {
+        (OLD, "offline", counts[OLD]),
+        (NEW, "offline", counts[NEW]),
+    }
+    with sample_db.begin() as conn:
+        conn.execute(text("DELETE FROM movie_posters WHERE movie_id = :m"), {"m": NEW})
+    # Without a stored image only a real (https) IMDb image URL is used; a replica's URL never is.
+    [(src,)] = _rows(sample_db, "SELECT poster_src FROM v_movie_overview WHERE movie_id = :m", m=NEW)
+    assert src == "https://m.media-amazon.com/images/M/snow-white-2025.jpg"
+
+
 @pytest.fixture
 def reader_engine(sample_db: Engine, database_urls: DatabaseUrls):
     """An engine connected as the read-only role (the embedded server trusts its socket)."""
@@ -124,6 +256,8 @@ def test_readonly_role_selects_every_view(reader_engine: Engine) -> None:
         "SELECT * FROM review_sentiments LIMIT 1",
         "SELECT * FROM mv_movie_review_stats LIMIT 1",
         "SELECT * FROM clients LIMIT 1",
+        "SELECT * FROM movie_posters LIMIT 1",
+        "SELECT * FROM mv_review_periods LIMIT 1",
         "INSERT INTO movies (movie_id) VALUES ('tt9999999')",
         "DELETE FROM reviews",
         "UPDATE movies SET title = 'x'",

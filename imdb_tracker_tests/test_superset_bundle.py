@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -84,8 +85,19 @@ def test_every_dataset_is_a_reporting_view_with_movie_columns() -> None:
         assert dataset["database_uuid"] == database["uuid"]
 
 
+def _chart_columns(params: dict) -> set[str]:
+    """Every dataset column a chart's params name (x-axis, groups, raw columns, filters, sorting)."""
+    named: set[str] = set(params.get("all_columns", []))
+    for key in ("x_axis", "groupby", "groupby_b"):
+        value = params.get(key) or []
+        named |= {value} if isinstance(value, str) else set(value)
+    for key in ("adhoc_filters", "adhoc_filters_b"):
+        named |= {f["subject"] for f in params.get(key, [])}
+    return named
+
+
 @pytest.mark.fast
-def test_every_chart_sits_on_a_dashboard_and_uses_known_metrics() -> None:
+def test_every_chart_sits_on_a_dashboard_and_uses_known_metrics_and_columns() -> None:
     datasets = {d["uuid"]: d for d in _load("datasets").values()}
     charts = {c["uuid"]: c for c in _load("charts").values()}
     placed: list[str] = []
@@ -95,17 +107,57 @@ def test_every_chart_sits_on_a_dashboard_and_uses_known_metrics() -> None:
                 placed.append(item["meta"]["uuid"])
         for native in dashboard["metadata"]["native_filter_configuration"]:
             for target in native["targets"]:
-                columns = {c["column_name"] for c in datasets[target["datasetUuid"]]["columns"]}
-                assert target["column"]["name"] in columns
+                if "datasetUuid" in target:
+                    columns = {c["column_name"] for c in datasets[target["datasetUuid"]]["columns"]}
+                    assert target["column"]["name"] in columns
     assert sorted(placed) == sorted(charts)
     for chart in charts.values():
         dataset = datasets[chart["dataset_uuid"]]
         known = {m["metric_name"] for m in dataset["metrics"]}
         params = chart["params"]
-        used = set(params.get("metrics", [])) | ({params["metric"]} if "metric" in params else set())
+        used = set(params.get("metrics", [])) | set(params.get("metrics_b", []))
+        used |= {params["metric"]} if "metric" in params else set()
         assert used <= known, (chart["slice_name"], used - known)
         columns = {c["column_name"] for c in dataset["columns"]}
-        assert set(params.get("all_columns", [])) <= columns, chart["slice_name"]
+        assert _chart_columns(params) <= columns, (chart["slice_name"], _chart_columns(params) - columns)
+        sort = params.get("x_axis_sort")
+        assert sort is None or sort in known | columns, chart["slice_name"]
+        for field in re.findall(
+            r"{{(?:#if |formatNumber |dateFormat )?(\w+)", params.get("handlebarsTemplate", "")
+        ):
+            assert field in set(params["all_columns"]) | {"each", "data"}, (chart["slice_name"], field)
+
+
+@pytest.mark.fast
+def test_the_date_filter_reaches_exactly_the_charts_that_count_reviews_by_date() -> None:
+    charts = {c["uuid"]: c for c in _load("charts").values()}
+    dashboard = _load("dashboards")["dashboards/movie_reception.yaml"]
+    placed = {
+        item["meta"]["chartId"]: charts[item["meta"]["uuid"]]
+        for item in dashboard["position"].values()
+        if isinstance(item, dict) and item.get("type") == "CHART"
+    }
+    [dates] = [
+        f for f in dashboard["metadata"]["native_filter_configuration"] if f["filterType"] == "filter_time"
+    ]
+    in_scope = {chart_id for chart_id in placed if chart_id not in dates["scope"]["excluded"]}
+    assert set(dates["scope"]["excluded"]) <= set(placed)
+    dated = {
+        chart_id
+        for chart_id, chart in placed.items()
+        if any(
+            f["operator"] == "TEMPORAL_RANGE" and f["subject"] in ("period_start", "submitted_at")
+            for f in chart["params"].get("adhoc_filters", [])
+        )
+    }
+    assert in_scope == dated and len(dated) == 6
+
+
+@pytest.mark.fast
+def test_series_colours_name_series_that_exist() -> None:
+    metrics = {m["metric_name"] for d in _load("datasets").values() for m in d["metrics"]}
+    for dashboard in _load("dashboards").values():
+        assert set(dashboard["metadata"]["label_colors"]) <= metrics
 
 
 @pytest.mark.fast

@@ -28,6 +28,7 @@ from imdb_tracker.reception.events import KIND_LABELS, window_text
 from imdb_tracker.registry import MovieRegistry
 from imdb_tracker.sentiment.models import ASPECTS
 from imdb_tracker.settings import get_settings
+from imdb_tracker.superset_client.service import WatchlistSync
 from imdb_tracker_dev.replica.server import start_replica
 
 SAMPLE_MOVIES = ("tt0029583", "tt6208148")
@@ -122,9 +123,8 @@ def main() -> int:
         "serving the 2,456 real reviews of the sample saved on 2025-04-11; sentiments: offline analyser.\n"
     )
     instance = DagsterInstance.get()
-    registry = MovieRegistry(instance, engine)
-    for movie_id in SAMPLE_MOVIES:
-        registry.add(movie_id)
+    registry = MovieRegistry(instance, engine, WatchlistSync(settings))
+    registry.add([(movie_id, None) for movie_id in SAMPLE_MOVIES])
     demo_settings = settings.model_copy(
         update={
             "imdb_base_url": replica.base_url,

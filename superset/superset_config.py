@@ -25,6 +25,10 @@ FAB_ADD_SECURITY_API = True
 # Dashboards are shared with a client's role, not with everyone who can read the datasets.
 FEATURE_FLAGS = {"DASHBOARD_RBAC": True}
 
+# The movie header (a Handlebars chart) lays itself out with inline styles and shows the poster
+# stored in the tracker database as a data: URI; Superset's sanitizer drops both by default.
+HTML_SANITIZATION_SCHEMA_EXTENSIONS = {"attributes": {"*": ["style"]}, "protocols": {"src": ["data"]}}
+
 # A local server on 127.0.0.1 runs without Talisman; a deployment behind TLS turns it on.
 TALISMAN_ENABLED = _env_flag("SUPERSET_TALISMAN_ENABLED", False)
 TALISMAN_CONFIG = {

@@ -2,43 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 import click
 
-from imdb_tracker.cli.common import EXIT_BAD_INPUT, Runtime, fail, pass_runtime
-from imdb_tracker.superset_client.access import ClientAccess
-from imdb_tracker.superset_client.api import SupersetError
-from imdb_tracker.superset_client.service import (
-    SupersetConfigError,
-    add_client,
-    client_names_in_database,
-    list_clients,
-    remove_client,
-    sync_client_access,
-)
-
-T = TypeVar("T")
-
-
-def _run(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except (SupersetConfigError, ValueError) as exc:
-        fail(str(exc), EXIT_BAD_INPUT)
-    except SupersetError as exc:
-        fail(str(exc))
-
-
-def _describe(access: ClientAccess) -> str:
-    movies = ", ".join(access.movie_ids) or "no movies yet"
-    return f"{access.client}: {movies}"
+from imdb_tracker.cli.common import EXIT_BAD_INPUT, Runtime, access_errors, fail, pass_runtime
+from imdb_tracker.superset_client.service import add_client, list_clients, remove_client, sync_clients
 
 
 @click.group("clients")
 def clients_group() -> None:
-    """Manage clients: a Superset user that sees only the movies on its watchlist."""
+    """Manage clients: Superset users that see only the tracked movies on their watchlist."""
 
 
 @clients_group.command("add")
@@ -53,32 +25,48 @@ def clients_group() -> None:
 )
 @pass_runtime
 def clients_add(runtime: Runtime, name: str, password: str) -> None:
-    """Create client NAME: Superset user, role and row-level-security rule on its watchlist."""
-    access = _run(lambda: add_client(runtime.settings, runtime.engine, name, password))
-    click.echo(f"client {_describe(access)}")
+    """Create client NAME (or reset its password): Superset user, role and row-level-security rule.
+
+    NAME must not belong to a Superset user imdb-tracker did not create (exit 2, nothing changes).
+    """
+    with access_errors():
+        access = add_client(runtime.settings, runtime.engine, runtime.tracked_ids(), name, password)
+    movies = ", ".join(access.movie_ids) or "no movies yet (imdb-tracker movies add ID --client NAME)"
+    click.echo(f"client {access.client}: {movies}")
 
 
 @clients_group.command("sync")
 @click.argument("names", nargs=-1)
 @pass_runtime
 def clients_sync(runtime: Runtime, names: tuple[str, ...]) -> None:
-    """Re-apply the row-level-security rules of NAMES (default: every client) from their watchlists."""
-    targets = list(names) or client_names_in_database(runtime.engine)
-    for name in targets:
-        access = _run(lambda name=name: sync_client_access(runtime.settings, runtime.engine, name))
-        click.echo(f"synced {_describe(access)}")
-    if not targets:
-        click.echo("no clients", err=True)
+    """Repair the Superset access of NAMES (default: every client) from their watchlists.
+
+    Every change through the CLI already does this; the ``client_access_drift_sensor`` does it in
+    the background. Prints what it repaired.
+    """
+    with access_errors():
+        repaired = sync_clients(runtime.settings, runtime.engine, runtime.tracked_ids(), names)
+    for drift in repaired:
+        click.echo(f"repaired {drift}")
+    if not repaired:
+        click.echo("Superset access matches every watchlist", err=True)
 
 
 @clients_group.command("list")
 @pass_runtime
 def clients_list(runtime: Runtime) -> None:
-    """List the clients, their watchlists and whether they have a Superset user."""
-    rows = _run(lambda: list_clients(runtime.settings, runtime.engine))
+    """List the clients: the movies they see, movies hidden because untracked, their Superset user."""
+    with access_errors():
+        rows = list_clients(runtime.settings, runtime.engine, runtime.tracked_ids())
     for row in rows:
-        user = "superset user" if row.has_superset_user else "no superset user"
-        click.echo(f"{row.name}\t{','.join(row.movie_ids) or '-'}\t{user}")
+        if row.user is None:
+            user = "no superset user"
+        elif row.user.is_client:
+            user = "superset user" if row.user.active else "superset user (inactive)"
+        else:
+            user = "name taken by a non-client superset user"
+        hidden = f" (untracked: {','.join(row.untracked)})" if row.untracked else ""
+        click.echo(f"{row.name}\t{','.join(row.visible) or '-'}{hidden}\t{user}")
     if not rows:
         click.echo("no clients", err=True)
 
@@ -88,7 +76,8 @@ def clients_list(runtime: Runtime) -> None:
 @pass_runtime
 def clients_remove(runtime: Runtime, name: str) -> None:
     """Delete client NAME: its Superset user, role and rule, and its watchlist."""
-    removed = _run(lambda: remove_client(runtime.settings, runtime.engine, name))
+    with access_errors():
+        removed = remove_client(runtime.settings, runtime.engine, name)
     if not removed:
         fail(f"no client named {name!r}", EXIT_BAD_INPUT)
     click.echo(f"removed client {name}")

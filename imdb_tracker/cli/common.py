@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NoReturn
@@ -22,6 +24,21 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     """Print ``error: message`` on one line to stderr and exit with ``code``."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+@contextmanager
+def access_errors() -> Iterator[None]:
+    """One-line errors for client and dashboard-access changes: a bad or unknown client name, a name
+    taken by a Superset user, or a missing setting exit 2; Superset refusing or unreachable exits 1."""
+    from imdb_tracker.superset_client.api import SupersetError
+    from imdb_tracker.superset_client.service import SupersetConfigError
+
+    try:
+        yield
+    except (SupersetConfigError, ValueError) as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+    except SupersetError as exc:
+        fail(str(exc))
 
 
 @dataclass
@@ -49,6 +66,12 @@ class Runtime:
 
         _ = self.urls  # prepares DAGSTER_HOME
         return DagsterInstance.get()
+
+    def tracked_ids(self) -> list[str]:
+        """Ids of the tracked movies (the Dagster ``movies`` partitions)."""
+        from imdb_tracker.defs.partitions import tracked_movies
+
+        return tracked_movies(self.instance)
 
 
 pass_runtime = click.make_pass_decorator(Runtime)

@@ -28,7 +28,7 @@ def superset_provision(runtime: Runtime, database_uri: str | None) -> None:
     Running it again changes nothing.
     """
     try:
-        report = provision(runtime.settings, runtime.engine, database_uri)
+        report = provision(runtime.settings, runtime.engine, runtime.tracked_ids(), database_uri)
     except SupersetConfigError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     except (SupersetError, BundleError) as exc:
@@ -36,7 +36,9 @@ def superset_provision(runtime: Runtime, database_uri: str | None) -> None:
     base = runtime.settings.superset_url.rstrip("/")
     for title, dashboard_id in sorted(report.dashboards.items()):
         click.echo(f"dashboard {title}: {base}/superset/dashboard/{dashboard_id}/")
+    for drift in report.repaired:
+        click.echo(f"repaired {drift}")
     click.echo(
         f"imported {report.datasets} datasets and {report.charts} charts; "
-        f"access re-applied for {len(report.clients)} client(s)"
+        f"access checked for {report.clients} client(s)"
     )

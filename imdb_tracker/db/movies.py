@@ -1,4 +1,4 @@
-"""Queries on the ``movies``, ``clients`` and ``client_movies`` tables."""
+"""Queries on the ``movies`` table (client watchlists: :mod:`imdb_tracker.db.clients`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from imdb_tracker.db.schema import client_movies, clients, movies, reviews
+from imdb_tracker.db.schema import client_movies, clients, movie_posters, movies, reviews
+from imdb_tracker.imdb.posters import Poster
 
 
 @dataclass(frozen=True)
@@ -34,42 +35,21 @@ def register_movie(conn: Connection, movie_id: str, title: str | None = None) ->
     return result.rowcount == 1
 
 
-def ensure_client(conn: Connection, name: str) -> int:
-    """The id of client ``name``, created if absent."""
-    conn.execute(insert(clients).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
-    return conn.execute(select(clients.c.client_id).where(clients.c.name == name)).scalar_one()
+def poster_source(conn: Connection, movie_id: str) -> str | None:
+    """The URL the stored poster of a movie came from (None: no poster stored)."""
+    return conn.execute(
+        select(movie_posters.c.source_url).where(movie_posters.c.movie_id == movie_id)
+    ).scalar()
 
 
-def link_client(conn: Connection, client_name: str, movie_id: str) -> None:
-    """Put ``movie_id`` on the watchlist of ``client_name`` (idempotent)."""
-    client_id = ensure_client(conn, client_name)
+def save_poster(conn: Connection, movie_id: str, poster: Poster) -> None:
+    """Store (or replace) the poster image of a movie."""
+    values = {"content_type": poster.content_type, "image": poster.image, "source_url": poster.source_url}
     conn.execute(
-        insert(client_movies)
-        .values(client_id=client_id, movie_id=movie_id)
-        .on_conflict_do_nothing(index_elements=["client_id", "movie_id"])
+        insert(movie_posters)
+        .values(movie_id=movie_id, **values)
+        .on_conflict_do_update(index_elements=["movie_id"], set_={**values, "fetched_at": func.now()})
     )
-
-
-def unlink_client(conn: Connection, client_name: str, movie_id: str) -> None:
-    """Take ``movie_id`` off the watchlist of ``client_name``."""
-    conn.execute(
-        delete(client_movies).where(
-            client_movies.c.movie_id == movie_id,
-            client_movies.c.client_id
-            == select(clients.c.client_id).where(clients.c.name == client_name).scalar_subquery(),
-        )
-    )
-
-
-def client_movie_ids(conn: Connection, client_name: str) -> list[str]:
-    """The movie ids on a client's watchlist, sorted."""
-    query = (
-        select(client_movies.c.movie_id)
-        .join(clients, clients.c.client_id == client_movies.c.client_id)
-        .where(clients.c.name == client_name)
-        .order_by(client_movies.c.movie_id)
-    )
-    return list(conn.execute(query).scalars())
 
 
 def purge_movie(conn: Connection, movie_id: str) -> None:

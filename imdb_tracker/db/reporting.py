@@ -1,7 +1,8 @@
 """The reporting layer the dashboards read: view names, their refresh, and the read-only role.
 
-The views themselves are created by migrations ``0002_reporting_views`` and (reception events,
-daily timeline, aspect quotes) ``0006_reception_events``.
+The views themselves are created by migrations ``0002_reporting_views``,
+``0005_client_names_posters_reception_views`` and (reception events, daily timeline, aspect quotes)
+``0006_reception_events``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ REPORTING_VIEWS: tuple[str, ...] = (
     "v_aspect_histogram",
     "v_reviews_weekly",
     "v_reviews_monthly",
+    "v_movie_overview",
+    "v_review_periods",
+    "v_aspect_periods",
+    "v_aspect_benchmark",
+    "v_sentiment_provenance",
+    "v_latest_reviews",
+    "v_helpful_reviews",
     "v_reception_events",
     "v_reception_daily",
     "v_aspect_quotes",
@@ -31,6 +39,8 @@ MATERIALIZED_VIEWS: tuple[str, ...] = (
     "mv_review_monthly",
     "mv_aspect_histogram",
     "mv_movie_review_stats",
+    "mv_review_periods",
+    "mv_sentiment_provenance",
     "mv_reception_daily",
 )
 """Pre-aggregated reviews and sentiments behind the views; see :func:`refresh_reporting`."""

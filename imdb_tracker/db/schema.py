@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     SmallInteger,
@@ -60,6 +61,18 @@ movie_snapshots = Table(
     Index("ix_movie_snapshots_movie_taken", "movie_id", "taken_at"),
 )
 
+movie_posters = Table(
+    "movie_posters",
+    metadata,
+    Column("movie_id", String(12), ForeignKey("movies.movie_id", ondelete="CASCADE"), primary_key=True),
+    Column("content_type", Text, nullable=False),
+    Column("image", LargeBinary, nullable=False, comment="the poster itself, at most 2 MiB"),
+    Column("source_url", Text, nullable=False),
+    Column("fetched_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(r"content_type ~ '^image/[a-z0-9.+-]+$'", name="content_type_image"),
+    CheckConstraint("octet_length(image) BETWEEN 1 AND 2097152", name="image_size"),
+)
+
 reviews = Table(
     "reviews",
     metadata,
@@ -81,6 +94,7 @@ reviews = Table(
     CheckConstraint("rating BETWEEN 1 AND 10", name="rating_range"),
     CheckConstraint(r"review_id ~ '^rw[0-9]+$'", name="review_id_format"),
     Index("ix_reviews_movie_submitted", "movie_id", "submitted_at"),
+    Index("ix_reviews_movie_helpful", "movie_id", "helpful_up"),
 )
 
 review_sentiments = Table(

@@ -29,6 +29,7 @@ from imdb_tracker.reception.summaries import AspectSummariser
 from imdb_tracker.sentiment.factory import make_backend
 from imdb_tracker.sentiment.models import Prices, SentimentBackend
 from imdb_tracker.settings import Settings
+from imdb_tracker.superset_client.api import SupersetApi
 
 Secret = str | dg.EnvVar | None
 """A secret field: the ``EnvVar`` it comes from, or (tests, demo) the value itself."""
@@ -168,6 +169,25 @@ class BackupStorage(dg.ConfigurableResource):
         return RetentionPolicy(keep_hourly=self.keep_hourly, keep_daily=self.keep_daily)
 
 
+class SupersetServer(dg.ConfigurableResource):
+    """The Superset the dashboards run on, reached as its admin (clients' access is managed there)."""
+
+    url: str
+    admin_user: str
+    admin_password: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        """False when no admin password is set: nothing can be done in Superset."""
+        return bool(self.admin_password)
+
+    def api(self) -> SupersetApi:
+        """A logged-in admin session (``SupersetError`` when Superset refuses or is unreachable)."""
+        if not self.admin_password:
+            raise dg.Failure("SUPERSET_ADMIN_PASSWORD is not set: Superset cannot be reached as admin")
+        return SupersetApi.login(self.url, self.admin_user, self.admin_password, timeout=30.0)
+
+
 class DetectorThresholds(dg.Config):
     """The reception detectors' thresholds (settings ``RECEPTION_*``; README "Reception events")."""
 
@@ -260,6 +280,11 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             s3_prefix=settings.s3_prefix,
             keep_hourly=settings.backup_keep_hourly,
             keep_daily=settings.backup_keep_daily,
+        ),
+        "superset": SupersetServer(
+            url=settings.superset_url,
+            admin_user=settings.superset_admin_user,
+            admin_password=secret("SUPERSET_ADMIN_PASSWORD", settings.superset_admin_password),
         ),
         "reception": ReceptionSettings(
             thresholds=DetectorThresholds(**vars(Thresholds.from_settings(settings))),

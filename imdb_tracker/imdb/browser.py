@@ -7,10 +7,11 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from imdb_tracker.imdb.errors import LayoutChanged
+from imdb_tracker.imdb.errors import ImdbError, LayoutChanged
 from imdb_tracker.imdb.ids import parse_movie_id
 from imdb_tracker.imdb.models import MovieMetadata, TitleSuggestion
 from imdb_tracker.imdb.parsing import parse_title_json_ld, parse_title_next_data
+from imdb_tracker.imdb.posters import Poster, checked_poster, sized_poster_url
 from imdb_tracker.imdb.ratelimit import Backoff
 from imdb_tracker.imdb.reviews import ReviewScrape
 from imdb_tracker.imdb.search import parse_suggestions, suggestion_url
@@ -90,6 +91,22 @@ class ImdbBrowser:
         if document.json_ld:
             return parse_title_json_ld(document.json_ld, movie_id, url)
         raise LayoutChanged("script#__NEXT_DATA__", url)
+
+    def fetch_poster(self, url: str) -> Poster:
+        """The poster at ``url``, at dashboard size where IMDb's CDN can resize it (else as served).
+
+        :class:`~imdb_tracker.imdb.errors.ImdbError` when it cannot be fetched,
+        :class:`~imdb_tracker.imdb.posters.PosterRejected` when the answer is not a small image.
+        """
+        sized = sized_poster_url(url)
+        try:
+            body, content_type = self._session.get_bytes(sized)
+        except ImdbError:
+            if sized == url:
+                raise
+            body, content_type = self._session.get_bytes(url)
+            sized = url
+        return checked_poster(body, content_type, sized)
 
     def scrape_reviews(self, movie_id: str, *, max_reviews: int | None = None) -> ReviewScrape:
         """All reviews of a title, newest first, as an iterable of pages (see :class:`ReviewScrape`)."""

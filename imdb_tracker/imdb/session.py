@@ -395,15 +395,20 @@ class BrowserSession:
 
     def get_text(self, url: str) -> str:
         """GET ``url`` through the browser context's request API (shares its cookies) and return the body."""
+        body, _ = self.get_bytes(url)
+        return body.decode("utf-8", errors="replace")
 
-        def attempt() -> str:
+    def get_bytes(self, url: str) -> tuple[bytes, str]:
+        """GET ``url`` like :meth:`get_text`; the body and its ``Content-Type``."""
+
+        def attempt() -> tuple[bytes, str]:
             with _transient_on_failure(self.timeout_s, url):
                 response = self.context.request.get(url, timeout=self.timeout_ms, fail_on_status_code=False)
             try:
                 _check_status(
                     response.status, url, None, parse_retry_after(response.headers.get("retry-after"))
                 )
-                return response.text()
+                return response.body(), response.headers.get("content-type", "")
             finally:
                 response.dispose()  # otherwise the body stays in memory until the context closes
 

@@ -7,26 +7,40 @@ Admin credentials and the read-only role's password come from :class:`~imdb_trac
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, make_url
+from sqlalchemy import Connection, Engine, make_url
 
-from imdb_tracker.db.movies import client_movie_ids, ensure_client
+from imdb_tracker.db.clients import (
+    client_movie_ids,
+    client_watchlists,
+    create_client,
+    delete_client,
+    require_client,
+    validate_client_name,
+)
 from imdb_tracker.db.reporting import READONLY_ROLE, ensure_readonly_role
-from imdb_tracker.db.schema import clients
 from imdb_tracker.settings import Settings
 from imdb_tracker.superset_client.access import (
     ClientAccess,
+    ClientSnapshot,
+    SupersetUser,
     apply_client_access,
-    client_names,
+    bundle_objects,
+    check_client_name_is_free,
+    client_snapshot,
     ensure_client_user,
-    remove_client_access,
-    sync_all_clients,
-    user_id,
-    validate_client_name,
+    find_user,
+    remove_client_user,
+    remove_role,
+    remove_rule,
+    restore_client,
 )
-from imdb_tracker.superset_client.api import SupersetApi
+from imdb_tracker.superset_client.api import SupersetApi, SupersetError
 from imdb_tracker.superset_client.bundle import DATABASE_FILE, PASSWORD_MASK, build_bundle_zip, bundle_uuids
+from imdb_tracker.superset_client.reconcile import Drift, invalid_clients, reconcile
 
 
 class SupersetConfigError(Exception):
@@ -40,16 +54,20 @@ class ProvisionReport:
     dashboards: dict[str, int]
     charts: int
     datasets: int
-    clients: list[ClientAccess]
+    clients: int
+    repaired: list[Drift]
 
 
 @dataclass(frozen=True)
 class ClientStatus:
-    """A client of the tracker database and whether Superset knows it."""
+    """A client of the tracker database, what it sees, and its Superset user."""
 
     name: str
-    movie_ids: tuple[str, ...]
-    has_superset_user: bool
+    visible: tuple[str, ...]
+    """Movies on its watchlist that are tracked: what its dashboards show."""
+    untracked: tuple[str, ...]
+    """Movies on its watchlist that are not tracked (hidden until tracked again)."""
+    user: SupersetUser | None
 
 
 def admin_api(settings: Settings) -> SupersetApi:
@@ -81,8 +99,11 @@ def reader_sqlalchemy_uri(tracker_url: str, role: str = READONLY_ROLE) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def provision(settings: Settings, engine: Engine, database_uri: str | None = None) -> ProvisionReport:
-    """Create the read-only role, import the bundle (overwrite) and re-apply every client's access.
+def provision(
+    settings: Settings, engine: Engine, tracked: Collection[str], database_uri: str | None = None
+) -> ProvisionReport:
+    """Create the read-only role, import the bundle (overwrite) and repair every client's access
+    (``tracked``: the tracked movie ids; a client sees the tracked movies of its watchlist).
 
     ``database_uri`` is the tracker database as Superset reaches it, when that differs from
     ``engine``'s URL (e.g. another host name inside Docker); its credentials are replaced.
@@ -108,54 +129,134 @@ def provision(settings: Settings, engine: Engine, database_uri: str | None = Non
         for row in api.list("dashboard", columns=["id", "uuid", "dashboard_title"])
         if row["uuid"] in wanted
     }
+    with engine.connect() as conn:
+        watchlists = client_watchlists(conn, tracked)
     return ProvisionReport(
         dashboards=dashboards,
         charts=len(bundle_uuids("charts")),
         datasets=len(bundle_uuids("datasets")),
-        clients=sync_all_clients(api, engine),
+        clients=len(watchlists),
+        repaired=reconcile(api, watchlists),
     )
 
 
-def sync_client_access(settings: Settings, engine: Engine, client_name: str) -> ClientAccess:
-    """Re-apply one client's Superset access from its watchlist (call after ``movies add --client``)."""
-    api = admin_api(settings)
-    with engine.connect() as conn:
-        return apply_client_access(api, conn, client_name)
+class WatchlistSync:
+    """Publishes changed client watchlists to Superset within a database transaction.
+
+    It logs in to Superset only when a watchlist changes; :meth:`transaction` puts every client it
+    changed back as it was when the transaction fails (a later step, or the commit itself).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._api: SupersetApi | None = None
+        self._snapshots: list[ClientSnapshot] = []
+
+    def api(self) -> SupersetApi:
+        """The admin session, opened on first use."""
+        if self._api is None:
+            self._api = admin_api(self.settings)
+        return self._api
+
+    def publish(self, watchlists: Mapping[str, tuple[str, ...]]) -> list[ClientAccess]:
+        """Apply ``{client: visible movie ids}`` to Superset (clients with unusable names skipped)."""
+        skipped = set(invalid_clients(watchlists))
+        wanted = {name: ids for name, ids in sorted(watchlists.items()) if name not in skipped}
+        if not wanted:
+            return []
+        api = self.api()
+        objects = bundle_objects(api)
+        applied = []
+        for client, movie_ids in wanted.items():
+            self._snapshots.append(client_snapshot(api, client))
+            applied.append(apply_client_access(api, client, movie_ids, objects))
+        return applied
+
+    def remember(self, snapshot: ClientSnapshot) -> None:
+        """Record a client's state before a change made outside :meth:`publish`."""
+        self._snapshots.append(snapshot)
+
+    @contextmanager
+    def transaction(self, engine: Engine) -> Iterator[Connection]:
+        """A database transaction; when anything in it fails, Superset is put back too."""
+        self._snapshots = []
+        try:
+            with engine.begin() as conn:
+                yield conn
+        except BaseException as exc:
+            self._restore(exc)
+            raise
+        finally:
+            self._snapshots = []
+
+    def _restore(self, cause: BaseException) -> None:
+        if not self._snapshots:
+            return
+        try:
+            for snapshot in reversed(self._snapshots):
+                restore_client(self.api(), snapshot)
+        except SupersetError as exc:
+            raise SupersetError(
+                f"{cause}; putting Superset back failed too ({exc}): run `imdb-tracker clients sync`"
+            ) from cause
 
 
-def add_client(settings: Settings, engine: Engine, name: str, password: str) -> ClientAccess:
-    """Register client ``name`` (database and Superset user + role + RLS rule), password as given."""
+def add_client(
+    settings: Settings, engine: Engine, tracked: Collection[str], name: str, password: str
+) -> ClientAccess:
+    """Register client ``name``: database row, Superset role + RLS rule on its watchlist, and a user
+    with ``password``. Refuses (:class:`ForeignUserError`) a name that belongs to a Superset user
+    imdb-tracker did not create; nothing changes on either side when any step fails."""
     validate_client_name(name)
     if not password:
         raise ValueError("the client's password must not be empty")
-    api = admin_api(settings)
-    with engine.begin() as conn:
-        ensure_client(conn, name)
-        access = apply_client_access(api, conn, name)
-    ensure_client_user(api, name, password)
+    sync = WatchlistSync(settings)
+    check_client_name_is_free(sync.api(), name, settings.superset_admin_user)
+    with sync.transaction(engine) as conn:
+        create_client(conn, name)
+        [access] = sync.publish({name: client_watchlists(conn, tracked)[name]})
+        ensure_client_user(sync.api(), name, password, settings.superset_admin_user)
     return access
 
 
 def remove_client(settings: Settings, engine: Engine, name: str) -> bool:
-    """Delete client ``name`` from Superset and from the database (its watchlist goes too)."""
-    api = admin_api(settings)
-    removed = remove_client_access(api, name)
+    """Delete client ``name``: its Superset user (only one imdb-tracker created), role and rule, then
+    its database row and watchlist. False when there is no such client."""
     with engine.begin() as conn:
-        removed = conn.execute(delete(clients).where(clients.c.name == name)).rowcount > 0 or removed
-    return removed
+        if not delete_client(conn, name):
+            validate_client_name(name)
+            return False
+        api = admin_api(settings)
+        remove_client_user(api, name)
+        remove_role(api, name)
+        remove_rule(api, name)
+    return True
 
 
-def client_names_in_database(engine: Engine) -> list[str]:
-    """Every client of the tracker database, sorted."""
+def sync_clients(
+    settings: Settings, engine: Engine, tracked: Collection[str], names: Collection[str] = ()
+) -> list[Drift]:
+    """Repair the Superset access of ``names`` (default: every client and what removed clients
+    left behind); the drift that was found and repaired."""
     with engine.connect() as conn:
-        return client_names(conn)
+        for name in names:
+            validate_client_name(name)
+            require_client(conn, name)
+        watchlists = client_watchlists(conn, tracked)
+    return reconcile(admin_api(settings), watchlists, only=names)
 
 
-def list_clients(settings: Settings, engine: Engine) -> list[ClientStatus]:
-    """Every client of the database with its watchlist and whether it has a Superset user."""
+def list_clients(settings: Settings, engine: Engine, tracked: Collection[str]) -> list[ClientStatus]:
+    """Every client with what it sees, what is hidden (untracked) and its Superset user."""
     api = admin_api(settings)
     with engine.connect() as conn:
+        watchlists = client_watchlists(conn, tracked)
         return [
-            ClientStatus(name, tuple(client_movie_ids(conn, name)), user_id(api, name) is not None)
-            for name in client_names(conn)
+            ClientStatus(
+                name,
+                visible,
+                tuple(m for m in client_movie_ids(conn, name) if m not in visible),
+                find_user(api, name),
+            )
+            for name, visible in sorted(watchlists.items())
         ]

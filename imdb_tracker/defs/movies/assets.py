@@ -10,7 +10,7 @@ from pydantic import Field
 from sqlalchemy import Connection
 
 from imdb_tracker.db import quality
-from imdb_tracker.db.movies import register_movie
+from imdb_tracker.db.movies import poster_source, register_movie, save_poster
 from imdb_tracker.db.reviews import (
     UpsertCounts,
     mark_unseen_removed,
@@ -33,7 +33,10 @@ from imdb_tracker.defs.movies.checks import (
 from imdb_tracker.defs.partitions import movies_partitions, tracked_movies
 from imdb_tracker.defs.policies import IO_RETRY, OWNERS
 from imdb_tracker.defs.resources import ImdbClient, SentimentAnalyser, TrackerDatabase
+from imdb_tracker.imdb.browser import ImdbBrowser
 from imdb_tracker.imdb.errors import ImdbError, LayoutChanged, MovieNotFound, SignInRequired
+from imdb_tracker.imdb.models import MovieMetadata
+from imdb_tracker.imdb.posters import Poster, PosterRejected, sized_poster_url
 
 GROUP = "imdb"
 
@@ -75,17 +78,24 @@ def movie_metadata(
     """
     movie_id = context.partition_key
     started = time.monotonic()
+    engine = database.engine()
     with imdb_failures(), imdb.open() as browser:
         meta = browser.fetch_metadata(movie_id)
+        with engine.connect() as conn:
+            stored_from = poster_source(conn, movie_id)
+        poster, poster_note = new_poster(browser, meta, stored_from)
+    if poster is None and poster_note != "unchanged":
+        context.log.warning(f"{movie_id}: poster not stored: {poster_note}")
     taken_at = now_utc()
-    engine = database.engine()
     with engine.begin() as conn:
         save_metadata(conn, meta, taken_at)
+        if poster is not None:
+            save_poster(conn, movie_id, poster)
     with engine.connect() as conn:
         freshness = quality.stale_metadata(
             conn, tracked_movies(context.instance), now_utc(), METADATA_MAX_AGE
         )
-    poster = (
+    poster_md = (
         dg.MetadataValue.md(f"![poster]({meta.poster_url})")
         if meta.poster_url
         else dg.MetadataValue.text("-")
@@ -97,11 +107,28 @@ def movie_metadata(
             "rating": meta.rating,
             "votes": meta.votes,
             "announced_review_count": meta.review_count,
-            "poster": poster,
+            "poster": poster_md,
+            "poster_stored": poster_note,
             "scrape_seconds": round(time.monotonic() - started, 2),
         },
         check_results=metadata_check_results(freshness),
     )
+
+
+def new_poster(
+    browser: ImdbBrowser, meta: MovieMetadata, stored_from: str | None
+) -> tuple[Poster | None, str]:
+    """The poster to store when the title page names one not stored yet, and a word on what
+    happened. A poster that cannot be fetched never fails the metadata: the old one stays."""
+    if meta.poster_url is None:
+        return None, "the title page names no poster"
+    if stored_from is not None and stored_from in {meta.poster_url, sized_poster_url(meta.poster_url)}:
+        return None, "unchanged"
+    try:
+        poster = browser.fetch_poster(meta.poster_url)
+    except (ImdbError, PosterRejected) as exc:
+        return None, str(exc)
+    return poster, f"{len(poster.image):,} bytes ({poster.content_type}) from {poster.source_url}"
 
 
 class ReviewScrapeConfig(dg.Config):

@@ -13,7 +13,7 @@ materialized view ``mv_reception_daily``, refreshed with the others by ``reporti
 ``v_aspect_quotes`` (the quotes with their review and the aspect's summary).
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-29
 """
 
@@ -24,7 +24,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

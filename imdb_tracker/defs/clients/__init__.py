@@ -1,0 +1,1 @@
+"""Clients: each client's Superset access kept equal to its watchlist, and drift repaired."""
