@@ -84,8 +84,16 @@ def clean_db(engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def no_tracked_movies(database_urls: DatabaseUrls) -> None:
-    """The shared Dagster instance with no ``movies`` partition."""
+def no_tracked_movies(database_urls: DatabaseUrls) -> Iterator[None]:
+    """The shared Dagster instance with no ``movies`` partition, before the test and after it (so a
+    test's movies never leak into another module's)."""
+    untrack_all_movies()
+    yield
+    untrack_all_movies()
+
+
+def untrack_all_movies() -> None:
+    """Delete every ``movies`` partition of the session's Dagster instance."""
     from dagster import DagsterInstance
 
     with DagsterInstance.get() as instance:

@@ -36,6 +36,7 @@ from imdb_tracker.sentiment.models import ReviewInput
 from imdb_tracker_dev.fake_openai import FakeOpenAI, start_fake_openai
 from imdb_tracker_dev.replica.render import poster_png
 from imdb_tracker_dev.replica.server import Replica, start_replica
+from imdb_tracker_tests.conftest import untrack_all_movies
 from imdb_tracker_tests.fakes import TEST_RATE
 from imdb_tracker_tests.pipeline_support import pipeline_resources
 
@@ -105,6 +106,7 @@ def pipeline_run(database_urls, engine, instance, replica, llm):
     """Both sample movies through the three assets once (shared by the tests below)."""
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE movies, clients RESTART IDENTITY CASCADE"))
+    untrack_all_movies()  # the schedules and sensors below see exactly the sample movies
     instance.add_dynamic_partitions(MOVIES_PARTITION, list(SAMPLE))
     results = {movie_id: materialize_movie(instance, replica, llm, movie_id) for movie_id in SAMPLE}
     return results
