@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -12,10 +13,11 @@ from imdb_tracker.imdb.ids import parse_movie_id
 from imdb_tracker.imdb.models import MovieMetadata, TitleSuggestion
 from imdb_tracker.imdb.parsing import parse_title_json_ld, parse_title_next_data
 from imdb_tracker.imdb.posters import Poster, checked_poster, sized_poster_url
-from imdb_tracker.imdb.ratelimit import Backoff
+from imdb_tracker.imdb.ratelimit import Backoff, RequestBudget, TokenBucket
 from imdb_tracker.imdb.reviews import ReviewScrape
 from imdb_tracker.imdb.search import parse_suggestions, suggestion_url
 from imdb_tracker.imdb.session import BrowserSession
+from imdb_tracker.imdb.urls import check_site_url
 
 PROD_BASE_URL = "https://www.imdb.com"
 PROD_SUGGESTION_URL = "https://v3.sg.media-imdb.com"
@@ -27,12 +29,25 @@ def default_suggestion_url(base_url: str) -> str:
     return PROD_SUGGESTION_URL if urlsplit(base_url).hostname in _PROD_HOSTS else base_url.rstrip("/")
 
 
+def imdb_host_matcher(*urls: str) -> Callable[[str], bool]:
+    """Whether a host name belongs to the site of ``urls``: their hosts, and for ``www.imdb.com``
+    every ``*.imdb.com`` host (GraphQL is served from ``caching.graphql.imdb.com``)."""
+    hosts = {urlsplit(url).hostname or "" for url in urls}
+    domains = {host.removeprefix("www.") for host in hosts if host in _PROD_HOSTS}
+    return lambda host: host in hosts or any(host == d or host.endswith("." + d) for d in domains)
+
+
 class ImdbBrowser:
     """Client for IMDb (or a replica at ``base_url``); use as a context manager, one Chromium per ``with``.
 
-    ``requests_per_second`` caps every request the client issues (page loads, GraphQL pages,
-    suggestion look-ups); 429/5xx/timeouts are retried ``max_retries`` times with exponential
-    back-off from ``retry_base_delay_s`` (honouring ``Retry-After`` up to ``max_retry_delay_s``).
+    Every request to IMDb's hosts (page loads, the reload after a WAF challenge, GraphQL pages,
+    suggestion look-ups) waits for its turn in ``budget``: by default a token bucket of
+    ``requests_per_second`` for this client alone; pass a shared one
+    (:class:`imdb_tracker.db.request_budget.SharedRequestBudget`) so that processes running side by
+    side stay within one budget together. 429/5xx/timeouts are retried ``max_retries`` times with
+    exponential back-off from ``retry_base_delay_s`` (honouring ``Retry-After`` up to
+    ``max_retry_delay_s``); a URL that cannot be valid raises
+    :class:`~imdb_tracker.imdb.errors.InvalidUrl` at once.
     ``storage_state`` is a Playwright storage-state file of a signed-in session.
     """
 
@@ -48,11 +63,15 @@ class ImdbBrowser:
         headless: bool = True,
         retry_base_delay_s: float = 1.0,
         max_retry_delay_s: float = 60.0,
+        budget: RequestBudget | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.suggestion_url = (suggestion_url or default_suggestion_url(self.base_url)).rstrip("/")
+        self.base_url = check_site_url(base_url, "IMDb base URL")
+        self.suggestion_url = check_site_url(
+            suggestion_url or default_suggestion_url(self.base_url), "IMDb suggestion URL"
+        )
         self._session = BrowserSession(
-            requests_per_second=requests_per_second,
+            budget=budget or TokenBucket(requests_per_second),
+            is_budgeted_host=imdb_host_matcher(self.base_url, self.suggestion_url),
             storage_state=storage_state,
             timeout_s=timeout_s,
             max_retries=max_retries,
@@ -81,11 +100,12 @@ class ImdbBrowser:
         """Metadata of a title from its page's ``__NEXT_DATA__`` (JSON-LD when that is absent)."""
         movie_id = parse_movie_id(movie_id)
         url = self.title_url(movie_id)
-        page = self._session.new_page()  # a tab per title: Playwright frees request objects with the tab
-        try:
-            document = self._session.open_document(page, url, movie_id=movie_id)
-        finally:
-            self._session.close_page(page)
+        with self._session.bounded(f"loading the title page of {movie_id}"):
+            page = self._session.new_page()  # a tab per title: Playwright frees request objects with the tab
+            try:
+                document = self._session.open_document(page, url, movie_id=movie_id)
+            finally:
+                self._session.close_page(page)
         if document.next_data is not None:
             return parse_title_next_data(document.next_data, movie_id, url)
         if document.json_ld:

@@ -54,6 +54,19 @@ class ScrapeTimeout(ImdbError):
     """IMDb did not answer in time after every retry."""
 
 
+class BrowserHung(ScrapeTimeout):
+    """A call into the browser did not return within its bound; the browser was stopped."""
+
+    def __init__(self, what: str, seconds: float) -> None:
+        super().__init__(f"the browser did not finish {what} within {seconds:g} s and was stopped")
+        self.what = what
+        self.seconds = seconds
+
+
+class InvalidUrl(ImdbError, ValueError):
+    """A URL the client was given cannot be loaded at all (no retry will change that)."""
+
+
 class ServerError(ImdbError):
     """IMDb kept answering 5xx after every retry."""
 

@@ -1,4 +1,4 @@
-"""Politeness towards IMDb: a global request-rate limit and the retry back-off schedule."""
+"""Politeness towards IMDb: the request budget, the retry back-off schedule, ``Retry-After``."""
 
 from __future__ import annotations
 
@@ -6,12 +6,23 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+
+class RequestBudget(Protocol):
+    """Where every request to an IMDb host waits for its turn."""
+
+    def acquire(self, host: str) -> None:
+        """Block until one more request to ``host`` (``name[:port]``) may start."""
+        ...
 
 
 class TokenBucket:
     """Blocks callers so that no more than ``rate`` requests per second start, with bursts of ``burst``.
 
-    Thread-safe: one bucket is shared by every request of a client.
+    Thread-safe, and one bucket for every host: the budget of a single process (benchmarks, tests).
+    Processes that run side by side share one budget in PostgreSQL instead
+    (:class:`imdb_tracker.db.request_budget.SharedRequestBudget`).
     """
 
     def __init__(
@@ -32,8 +43,8 @@ class TokenBucket:
         self._updated = clock()
         self._lock = threading.Lock()
 
-    def acquire(self) -> None:
-        """Take one token, sleeping until one is available."""
+    def acquire(self, host: str = "") -> None:
+        """Take one token, sleeping until one is available (``host`` is ignored)."""
         with self._lock:
             now = self._clock()
             self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)

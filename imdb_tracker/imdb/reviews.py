@@ -166,28 +166,29 @@ class ReviewScrape:
 
     def _learn_query(self, page: Page) -> tuple[PersistedQuery, ReviewPage | None]:
         """Click "25 more" and capture the page's own GraphQL request (and its answer, if usable)."""
-        button = page.locator(MORE_BUTTON, has_text=_MORE_TEXT).first
-        try:
-            button.wait_for(state="visible", timeout=self._session.timeout_ms)
-        except PlaywrightTimeoutError:
-            raise LayoutChanged(f"{MORE_BUTTON} '25 more'", self.reviews_url) from None
-        request = None
-        for _ in range(CLICK_ATTEMPTS):  # a click before the page's scripts are ready does nothing
-            self._session.limiter.acquire()
+        with self._session.bounded(f"clicking '25 more' at {self.reviews_url}"):
+            button = page.locator(MORE_BUTTON, has_text=_MORE_TEXT).first
             try:
-                with page.expect_request(
-                    lambda r: _reviews_query(r) is not None, timeout=min(self._session.timeout_ms, 10_000)
-                ) as captured:
-                    button.click(timeout=self._session.timeout_ms)
-                request = captured.value
-                break
+                button.wait_for(state="visible", timeout=self._session.timeout_ms)
             except PlaywrightTimeoutError:
-                continue
-        if request is None:
-            raise LayoutChanged(f"{OPERATION} request of the '25 more' button", self.reviews_url)
-        query = _reviews_query(request)
-        assert query is not None
-        return query, self._captured_page(request, query)
+                raise LayoutChanged(f"{MORE_BUTTON} '25 more'", self.reviews_url) from None
+            request = None
+            for _ in range(CLICK_ATTEMPTS):  # a click before the page's scripts are ready does nothing
+                try:
+                    with page.expect_request(
+                        lambda r: _reviews_query(r) is not None,
+                        timeout=min(self._session.timeout_ms, 10_000),
+                    ) as captured:
+                        button.click(timeout=self._session.timeout_ms)
+                    request = captured.value
+                    break
+                except PlaywrightTimeoutError:
+                    continue
+            if request is None:
+                raise LayoutChanged(f"{OPERATION} request of the '25 more' button", self.reviews_url)
+            query = _reviews_query(request)
+            assert query is not None
+            return query, self._captured_page(request, query)
 
     def _captured_page(self, request: PlaywrightRequest, query: PersistedQuery) -> ReviewPage | None:
         """The reviews the page itself received, when its request got a clean answer."""

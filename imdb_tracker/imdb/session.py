@@ -1,9 +1,16 @@
-"""One Chromium driven by Playwright, with IMDb politeness and fault handling built in.
+"""One Chromium driven by Playwright, with IMDb politeness, bounded calls and fault handling built in.
 
-Every request the client itself issues (page loads, in-page GraphQL fetches, suggestion look-ups)
-takes a token from one shared :class:`TokenBucket` and is retried with back-off on 429, 5xx,
-timeouts and network errors. Page loads pass the AWS WAF JavaScript challenge by letting the real
-browser run it.
+- **Politeness**: every document, fetch and XHR request the browser sends to an IMDb host (page
+  loads, the reload after a WAF challenge, GraphQL calls, the page's own requests) and every
+  suggestion look-up first waits for its turn in a :class:`~imdb_tracker.imdb.ratelimit.RequestBudget`
+  of that host: in-process by default, shared by every process through PostgreSQL in the pipeline
+  and the CLI.
+- **Bounded**: every call into the browser (starting it, loading, evaluating, closing) runs under a
+  :class:`~imdb_tracker.imdb.watchdog.Watchdog`; one that hangs past its bound stops the browser and
+  raises :class:`~imdb_tracker.imdb.errors.BrowserHung`.
+- **Faults**: 429, 5xx, timeouts and network errors are retried with back-off; an invalid URL is not.
+  Page loads pass the AWS WAF JavaScript challenge by letting the real browser run it, then wait for
+  the document the reload commits.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import shutil
 import threading
 import time
@@ -19,21 +27,33 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    PlaywrightContextManager,
+    Response,
+    Route,
+    sync_playwright,
+)
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from imdb_tracker.imdb.errors import (
     ImdbError,
     ImdbUnreachable,
+    InvalidUrl,
     LayoutChanged,
     MovieNotFound,
     RateLimited,
     ScrapeTimeout,
     ServerError,
 )
-from imdb_tracker.imdb.ratelimit import Backoff, TokenBucket, parse_retry_after
+from imdb_tracker.imdb.ratelimit import Backoff, RequestBudget, parse_retry_after
+from imdb_tracker.imdb.watchdog import Watchdog, descendants, kill_processes
 
 T = TypeVar("T")
 
@@ -53,18 +73,30 @@ NO_IMAGES = "--blink-settings=imagesEnabled=false"  # politeness: posters and th
 ACCEPT_LANGUAGE = "en-US,en;q=0.9"
 
 
+BUDGETED_RESOURCE_TYPES = frozenset({"document", "fetch", "xhr"})
+"""Requests to an IMDb host that count against its budget (scripts, styles and images do not)."""
+_INVALID_URL_MARKERS = ("ERR_INVALID_URL", "invalid URL", "Invalid URL")
+
+
 def launch_chromium(
-    playwright: Playwright, *, headless: bool = True, extra_args: Sequence[str] = ()
+    playwright: Playwright,
+    *,
+    headless: bool = True,
+    extra_args: Sequence[str] = (),
+    timeout_ms: float = 180_000,
 ) -> Browser:
     """Playwright's own Chromium when installed, else the system's (``/usr/bin/chromium``) with
-    the flags a headless server needs. Raises :class:`ImdbError` when neither exists."""
+    the flags a headless server needs; the launch fails after ``timeout_ms``. Raises
+    :class:`ImdbError` when neither exists."""
     if Path(playwright.chromium.executable_path).exists():
-        return playwright.chromium.launch(headless=headless, args=list(extra_args))
+        return playwright.chromium.launch(headless=headless, args=list(extra_args), timeout=timeout_ms)
     system = shutil.which("chromium") or SYSTEM_CHROMIUM
     if not Path(system).exists():
         raise ImdbError("no Chromium found: run `playwright install chromium` or install Debian's chromium")
     args = [a for a in SERVER_ARGS if headless or a != "--headless"] + list(extra_args)
-    return playwright.chromium.launch(executable_path=system, headless=headless, args=args)
+    return playwright.chromium.launch(
+        executable_path=system, headless=headless, args=args, timeout=timeout_ms
+    )
 
 
 SIGN_IN_CARD = 'section[data-testid="reviews-sign-in-card"]'
@@ -77,6 +109,8 @@ _SNAPSHOT_JS = """() => {
     signIn: document.querySelector('SIGN_IN_CARD') !== null,
   };
 }""".replace("SIGN_IN_CARD", SIGN_IN_CARD)
+
+_PARSED_JS = "() => document.readyState !== 'loading'"
 
 _FETCH_JS = """async ({url, method, headers, body, timeoutMs}) => {
   const controller = new AbortController();
@@ -122,6 +156,7 @@ class _Transient(Exception):
         "server": ServerError,
         "timeout": ScrapeTimeout,
         "network": ImdbUnreachable,
+        "waf": ImdbError,
     }
 
     def __init__(self, kind: str, detail: str, retry_after: float | None = None) -> None:
@@ -154,15 +189,40 @@ def _is_challenge(response: Response | None) -> bool:
     )
 
 
+_NAVIGATED = None
+"""Marks, in a tab's history of main-frame events, that the main frame committed a document."""
+
+
+def _committed_document(history: Sequence[Response | None]) -> Response | None:
+    """The response whose document the main frame committed last in ``history`` (responses of
+    main-frame navigations and :data:`_NAVIGATED` marks, in order); None when none was committed
+    yet, or the committed one is a WAF challenge page."""
+    latest: Response | None = None
+    committed: Response | None = None
+    for event in history:
+        if event is _NAVIGATED:
+            committed = latest
+        else:
+            latest = event
+    return None if _is_challenge(committed) else committed
+
+
 @contextmanager
 def _transient_on_failure(timeout_s: float, url: str) -> Iterator[None]:
-    """Turn Playwright's timeout and network errors for ``url`` into retryable :class:`_Transient`."""
+    """Turn Playwright's timeout and network errors for ``url`` into retryable :class:`_Transient`;
+    an invalid URL raises :class:`InvalidUrl` (permanent)."""
     try:
         yield
     except PlaywrightTimeoutError:
         raise _Transient("timeout", f"IMDb did not answer within {timeout_s:g} s for {url}") from None
     except PlaywrightError as error:
+        _raise_if_invalid_url(error, url)
         raise _Transient("network", _network_detail(error, url)) from None
+
+
+def _raise_if_invalid_url(error: PlaywrightError, url: str) -> None:
+    if any(marker in (error.message or str(error)) for marker in _INVALID_URL_MARKERS):
+        raise InvalidUrl(f"cannot load {url}: not a valid URL") from None
 
 
 def _network_detail(error: PlaywrightError, url: str) -> str:
@@ -173,12 +233,14 @@ def _network_detail(error: PlaywrightError, url: str) -> str:
 class _SharedDriver(threading.local):
     """Playwright's sync driver allows one instance per thread; nested sessions share it (ref-counted)."""
 
+    manager: PlaywrightContextManager | None = None
     playwright: Playwright | None = None
     users = 0
 
     def acquire(self) -> Playwright:
         if self.playwright is None:
-            self.playwright = sync_playwright().start()
+            self.manager = sync_playwright()
+            self.playwright = self.manager.start()
         self.users += 1
         return self.playwright
 
@@ -186,39 +248,75 @@ class _SharedDriver(threading.local):
         self.users -= 1
         if self.users == 0 and self.playwright is not None:
             self.playwright.stop()
-            self.playwright = None
+            self.playwright = self.manager = None
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of this thread's Playwright driver (Node.js), when it runs."""
+        try:
+            return self.manager._client._transport._proc.pid  # type: ignore[union-attr]
+        except AttributeError:
+            return None
 
 
 _DRIVER = _SharedDriver()
 
 
+def _driver_pids() -> list[int]:
+    """The Playwright drivers this process started (for a driver that hangs while starting)."""
+    pids = []
+    for pid in descendants(os.getpid()):
+        try:
+            if b"run-driver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                pids.append(pid)
+        except OSError:
+            continue
+    return pids
+
+
 class BrowserSession:
-    """Owns Playwright, one Chromium and one browser context; all requests go through here."""
+    """Owns Playwright, one Chromium and one browser context; all requests go through here.
+
+    ``budget`` paces the requests to the hosts ``is_budgeted_host`` accepts (by host name); each
+    host ``name[:port]`` has its own turn. Every call into the browser is bounded by
+    :attr:`call_bound_s` (see :class:`~imdb_tracker.imdb.watchdog.Watchdog`).
+    """
 
     def __init__(
         self,
         *,
-        requests_per_second: float,
+        budget: RequestBudget,
+        is_budgeted_host: Callable[[str], bool],
         storage_state: str | Path | None,
         timeout_s: float,
         max_retries: int,
         headless: bool,
         backoff: Backoff,
     ) -> None:
-        self.limiter = TokenBucket(requests_per_second)
+        self.budget = budget
+        self.is_budgeted_host = is_budgeted_host
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.headless = headless
         self.backoff = backoff
         self.storage_state = Path(storage_state).expanduser() if storage_state else None
         self._playwright: Playwright | None = None
+        self._driver_pid: int | None = None
         self._browser: Browser | None = None
         self._context: BrowserContext | None = None
-        self._last_document: dict[Page, list[Response]] = {}
+        self._history: dict[Page, list[Response | None]] = {}
+        self._budget_error: Exception | None = None
+        self._watchdog = Watchdog(self._kill_browser, self._kill_driver)
 
     @property
     def timeout_ms(self) -> float:
         return self.timeout_s * 1000
+
+    @property
+    def call_bound_s(self) -> float:
+        """How long one call into the browser may take before it counts as hung: twice the request
+        timeout (a page load, then the reload after a WAF challenge), plus 30 s."""
+        return 2 * self.timeout_s + 30
 
     @property
     def context(self) -> BrowserContext:
@@ -226,87 +324,155 @@ class BrowserSession:
             raise RuntimeError("the browser is not running: use ImdbBrowser as a context manager")
         return self._context
 
+    @contextmanager
+    def bounded(self, what: str, seconds: float | None = None) -> Iterator[None]:
+        """Run a block of browser calls under a bound (default :attr:`call_bound_s`); past it the
+        browser is stopped and :class:`~imdb_tracker.imdb.errors.BrowserHung` raised."""
+        with self._watchdog.bounded(what, self.call_bound_s if seconds is None else seconds):
+            yield
+
+    def _kill_browser(self) -> None:
+        if self._driver_pid is not None:
+            kill_processes(descendants(self._driver_pid))
+
+    def _kill_driver(self) -> None:
+        pids = [self._driver_pid] if self._driver_pid is not None else _driver_pids()
+        kill_processes([pid for driver in pids for pid in [*descendants(driver), driver]])
+
     def start(self) -> None:
-        """Launch Chromium and open the browser context (cookies, locale, storage state)."""
+        """Launch Chromium and open the browser context (cookies, locale, storage state, budget)."""
         if self.storage_state is not None and not self.storage_state.is_file():
             raise ImdbError(f"storage state file {self.storage_state} does not exist")
-        self._playwright = _DRIVER.acquire()
+        self._watchdog = Watchdog(self._kill_browser, self._kill_driver)
         try:
-            self._browser = self._launch(self._playwright)
-            major = self._browser.version.split(".")[0]
-            self._context = self._browser.new_context(
-                locale="en-US",
-                extra_http_headers={"Accept-Language": ACCEPT_LANGUAGE},
-                user_agent=(
-                    f"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                    f"Chrome/{major}.0.0.0 Safari/537.36"
-                ),
-                storage_state=str(self.storage_state) if self.storage_state else None,
-            )
+            with self.bounded("starting Playwright"):
+                self._playwright = _DRIVER.acquire()
+            self._driver_pid = _DRIVER.pid
+            with self.bounded("launching Chromium"):
+                self._browser = self._launch(self._playwright)
+                major = self._browser.version.split(".")[0]
+                self._context = self._browser.new_context(
+                    locale="en-US",
+                    extra_http_headers={"Accept-Language": ACCEPT_LANGUAGE},
+                    user_agent=(
+                        f"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                        f"Chrome/{major}.0.0.0 Safari/537.36"
+                    ),
+                    storage_state=str(self.storage_state) if self.storage_state else None,
+                )
+                self._context.route("**/*", self._pace)
         except BaseException:
             self.close()
             raise
 
     def _launch(self, playwright: Playwright) -> Browser:
-        return launch_chromium(playwright, headless=self.headless, extra_args=[NO_IMAGES])
+        return launch_chromium(
+            playwright, headless=self.headless, extra_args=[NO_IMAGES], timeout_ms=self.timeout_ms
+        )
+
+    def _pace(self, route: Route) -> None:
+        """Route handler: a budgeted request waits for its turn, everything else goes at once."""
+        request = route.request
+        parts = urlsplit(request.url)
+        if request.resource_type in BUDGETED_RESOURCE_TYPES and self.is_budgeted_host(parts.hostname or ""):
+            try:
+                self.budget.acquire(parts.netloc)
+            except Exception as error:  # the budget's store failed: fail the request, report it
+                self._budget_error = error
+                with contextlib.suppress(PlaywrightError):
+                    route.abort("failed")
+                return
+        with contextlib.suppress(PlaywrightError):  # the tab may have closed meanwhile
+            route.continue_()
+
+    def _raise_budget_error(self) -> None:
+        """Re-raise a failure of the budget's store met by a request of the last attempt."""
+        error, self._budget_error = self._budget_error, None
+        if error is not None:
+            raise error
 
     def close(self) -> None:
-        """Close the browser and stop Playwright (safe to call twice)."""
-        for closer in (self._context, self._browser):
-            if closer is not None:
-                with contextlib.suppress(PlaywrightError):
-                    closer.close()
+        """Close the browser and stop Playwright (safe to call twice; never waits past a bound)."""
+        if self._watchdog.fired is None:
+            closers = ((self._context, "closing the browser context"), (self._browser, "closing Chromium"))
+            for closer, what in closers:
+                if closer is not None:
+                    with contextlib.suppress(PlaywrightError, ScrapeTimeout), self.bounded(what):
+                        closer.close()
         if self._playwright is not None:
-            _DRIVER.release()
+            with contextlib.suppress(PlaywrightError, ScrapeTimeout), self.bounded("stopping Playwright"):
+                _DRIVER.release()
+        self._watchdog.close()
         self._playwright = self._browser = self._context = None
-        self._last_document.clear()
+        self._driver_pid = None
+        self._history.clear()
 
     def new_page(self) -> Page:
-        """A new tab that remembers its main-frame document responses (to follow WAF reloads)."""
-        page = self.context.new_page()
-        responses: list[Response] = []
-        self._last_document[page] = responses
+        """A new tab that remembers its main-frame responses and commits (to follow WAF reloads)."""
+        with self.bounded("opening a tab"):
+            page = self.context.new_page()
+        history: list[Response | None] = []
+        self._history[page] = history
 
-        def remember(response: Response) -> None:
+        def on_response(response: Response) -> None:
             if response.request.is_navigation_request() and response.frame == page.main_frame:
-                responses.append(response)
+                history.append(response)
 
-        page.on("response", remember)
+        def on_navigated(frame: Any) -> None:
+            if frame == page.main_frame:
+                history.append(_NAVIGATED)
+
+        page.on("response", on_response)
+        page.on("framenavigated", on_navigated)
         return page
 
     def close_page(self, page: Page) -> None:
         """Close a tab made by :meth:`new_page`."""
-        self._last_document.pop(page, None)
+        self._history.pop(page, None)
         if self._context is not None:
-            with contextlib.suppress(PlaywrightError):
+            with contextlib.suppress(PlaywrightError), self.bounded("closing a tab"):
                 page.close()
 
-    def retrying(self, attempt: Callable[[], T]) -> T:
-        """Run ``attempt`` (one request) under the rate limit, retrying transient failures with back-off."""
+    def retrying(self, what: str, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` (one request, bounded) retrying transient failures with back-off."""
         for number in itertools.count():
-            self.limiter.acquire()
             try:
-                return attempt()
+                with self.bounded(what):
+                    return attempt()
             except _Transient as exc:
+                self._raise_budget_error()
                 too_long = exc.retry_after is not None and exc.retry_after > self.backoff.cap_s
                 if number >= self.max_retries or too_long:
                     raise exc.final(number + 1) from None
-                time.sleep(self.backoff.delay(number, exc.retry_after))
+                delay = self.backoff.delay(number, exc.retry_after)
+            except PlaywrightError:
+                self._raise_budget_error()
+                raise
+            with self.bounded(f"waiting {delay:.1f} s to retry {what}", delay + 30):
+                time.sleep(delay)
         raise AssertionError("unreachable")
 
     def open_document(self, page: Page, url: str, *, movie_id: str | None = None) -> Document:
-        """Load ``url`` in ``page`` (passing a WAF challenge), check the status and read its data."""
+        """Load ``url`` in ``page`` (passing a WAF challenge), check the status and read its data.
+
+        Right after a WAF challenge, a document without ``__NEXT_DATA__`` is not taken as IMDb's
+        page layout: the load is retried (with the cookie the challenge earned).
+        """
 
         def attempt() -> Document:
             response = self._goto(page, url)
-            if _is_challenge(response):
+            challenged = _is_challenge(response)
+            if challenged:
                 response = self._wait_for_challenge(page, url, response)
             _check_status(
                 response.status, url, movie_id, parse_retry_after(response.headers.get("retry-after"))
             )
-            return self._snapshot(page, url)
+            document = self._snapshot(page, url)
+            if challenged and document.next_data is None:
+                raise _Transient("waf", f"the page at {url} was incomplete after IMDb's WAF challenge")
+            return document
 
-        return self.retrying(attempt)
+        return self.retrying(f"loading {url}", attempt)
 
     def _goto(self, page: Page, url: str) -> Response:
         with _transient_on_failure(self.timeout_s, url):
@@ -316,22 +482,30 @@ class BrowserSession:
         return response
 
     def _wait_for_challenge(self, page: Page, url: str, challenge: Response) -> Response:
-        """Let the challenge script earn its cookie and reload; return the reloaded page's response."""
-        responses = self._last_document[page]
-        seen = responses.index(challenge) + 1 if challenge in responses else len(responses)
+        """Let the challenge script earn its cookie and reload; return the response of the document
+        that replaced the challenge page, once that document is parsed.
+
+        The reload's response arrives before its document is committed, and the challenge page
+        stays in place until then (for a large page in transit, a noticeable time; the load state
+        still reads that of the challenge page). So this waits for the main frame to commit a
+        non-challenge document, then for that document to finish parsing.
+        """
+        history = self._history[page]
+        seen = history.index(challenge) + 1 if challenge in history else len(history)
         deadline = time.monotonic() + self.timeout_s
-        while time.monotonic() < deadline:
-            page.wait_for_timeout(50)
-            fresh = [r for r in responses[seen:] if not _is_challenge(r)]
-            if fresh:
-                try:
-                    page.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
-                except PlaywrightTimeoutError:
-                    break
-                return fresh[-1]
-        raise _Transient(
-            "timeout", f"the WAF challenge at {url} did not complete within {self.timeout_s:g} s"
-        )
+        committed = _committed_document(history[seen:])
+        while committed is None:
+            if time.monotonic() >= deadline:
+                raise _Transient(
+                    "timeout", f"the WAF challenge at {url} did not complete within {self.timeout_s:g} s"
+                )
+            page.wait_for_timeout(50)  # lets Playwright deliver the tab's events
+            committed = _committed_document(history[seen:])
+        with _transient_on_failure(self.timeout_s, url):
+            page.wait_for_function(
+                _PARSED_JS, polling=50, timeout=max(1.0, (deadline - time.monotonic()) * 1000)
+            )
+        return committed
 
     def _snapshot(self, page: Page, url: str) -> Document:
         try:
@@ -376,7 +550,6 @@ class BrowserSession:
                 result = send()
                 if result["status"] == 202 and result.get("waf") == "challenge":
                     self.open_document(page, refresh_url)
-                    self.limiter.acquire()
                     result = send()
             except PlaywrightError as error:
                 raise _Transient("network", _network_detail(error, request.url)) from None
@@ -391,7 +564,7 @@ class BrowserSession:
             _check_status(result["status"], request.url, None, parse_retry_after(result.get("retryAfter")))
             return result["text"]
 
-        return self.retrying(attempt)
+        return self.retrying(f"requesting {request.url}", attempt)
 
     def get_text(self, url: str) -> str:
         """GET ``url`` through the browser context's request API (shares its cookies) and return the body."""
@@ -399,9 +572,16 @@ class BrowserSession:
         return body.decode("utf-8", errors="replace")
 
     def get_bytes(self, url: str) -> tuple[bytes, str]:
-        """GET ``url`` like :meth:`get_text`; the body and its ``Content-Type``."""
+        """GET ``url`` like :meth:`get_text`; the body and its ``Content-Type``.
+
+        These requests do not pass the route that paces the browser's own, so a request to an IMDb
+        host takes its turn in the budget here.
+        """
 
         def attempt() -> tuple[bytes, str]:
+            parts = urlsplit(url)
+            if self.is_budgeted_host(parts.hostname or ""):
+                self.budget.acquire(parts.netloc)
             with _transient_on_failure(self.timeout_s, url):
                 response = self.context.request.get(url, timeout=self.timeout_ms, fail_on_status_code=False)
             try:
@@ -412,4 +592,4 @@ class BrowserSession:
             finally:
                 response.dispose()  # otherwise the body stays in memory until the context closes
 
-        return self.retrying(attempt)
+        return self.retrying(f"requesting {url}", attempt)

@@ -36,6 +36,8 @@ from imdb_tracker_dev.replica.data import (
 
 FIRST_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 50
+HEAD_BYTES = 64
+"""A slow document's first bytes, sent at once (enough for Chromium to sniff that it is HTML)."""
 WAF_COOKIE = "aws-waf-token"
 SESSION_COOKIE = "at-main"
 _UNSET: Any = object()
@@ -85,11 +87,21 @@ def decode_cursor(cursor: str | None) -> int:
     return int(text.removeprefix("offset:"))
 
 
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request the replica received: when (``time.time()``), which route, which method."""
+
+    at: float
+    route: str
+    method: str
+
+
 @dataclass
 class Fault:
     """Answer every ``every``-th request of ``route`` with ``status`` (after sleeping ``delay_s``).
 
     ``status=None`` only delays (to provoke client timeouts). ``retry_after`` adds that header.
+    ``hang=True`` never answers (the connection stays open until the replica stops).
     ``times`` limits how often the fault strikes (None: forever).
     """
 
@@ -98,6 +110,7 @@ class Fault:
     status: int | None = 429
     retry_after: float | None = None
     delay_s: float = 0.0
+    hang: bool = False
     times: int | None = None
     seen: int = field(default=0, init=False)
     struck: int = field(default=0, init=False)
@@ -107,7 +120,14 @@ class Replica:
     """The replica server and its state; start with :func:`start_replica`.
 
     Options may be changed while it runs: ``waf``, ``sign_in_wall``, ``layout_changed``,
-    ``json_ld_only``, ``faults``, ``fail_after_pages``.
+    ``json_ld_only``, ``faults``, ``fail_after_pages``, ``document_body_delay_s``.
+
+    ``document_body_delay_s`` makes title and reviews pages send their status and headers at once
+    and their body that many seconds later, as a large page in transit on the real site does: the
+    browser then sees the response of a WAF reload well before the new document replaces the
+    challenge page.
+
+    Every request is logged with its arrival time (:attr:`request_log`, ``/_replica/log``).
     """
 
     def __init__(
@@ -122,8 +142,10 @@ class Replica:
         json_ld_only: bool = False,
         fail_after_pages: int | None = None,
         synthetic: dict[str, int] | None = None,
+        document_body_delay_s: float = 0.0,
     ) -> None:
         self.waf = waf
+        self.document_body_delay_s = document_body_delay_s
         self.sign_in_wall = sign_in_wall
         self.faults = list(faults)
         self.layout_changed = layout_changed
@@ -135,6 +157,8 @@ class Replica:
         self._lock = threading.RLock()
         self._secret = secrets.token_bytes(16)
         self._requests: Counter[str] = Counter()
+        self._log: list[LoggedRequest] = []
+        self._stopped = threading.Event()
         self._ordered: dict[tuple[str, str, str], list[StoredReview]] = {}
         self._next_review_number = 9_000_000_000
         self.movies: dict[str, StoredMovie] = sample_movies()
@@ -164,7 +188,8 @@ class Replica:
         self._server.serve_forever()
 
     def stop(self) -> None:
-        """Stop serving and free the port."""
+        """Stop serving and free the port (requests left hanging by a fault are released)."""
+        self._stopped.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -222,15 +247,28 @@ class Replica:
         """All requests served."""
         return sum(self.requests.values())
 
+    @property
+    def request_log(self) -> list[LoggedRequest]:
+        """Every request since the last reset, in arrival order."""
+        with self._lock:
+            return list(self._log)
+
     def reset_counters(self) -> None:
-        """Zero the request counters and the GraphQL log."""
+        """Zero the request counters and empty the request and GraphQL logs."""
         with self._lock:
             self._requests.clear()
+            self._log.clear()
             self.graphql_log.clear()
 
-    def count(self, route: str) -> None:
+    def count(self, route: str, method: str = "GET") -> None:
+        """Count and log one request of ``route``."""
         with self._lock:
             self._requests[route] += 1
+            self._log.append(LoggedRequest(time.time(), route, method))
+
+    def hang(self) -> None:
+        """Block the calling handler until the replica stops (a server that never answers)."""
+        self._stopped.wait()
 
     # -- data ------------------------------------------------------------------------------------
 
@@ -439,16 +477,31 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(
-        self, status: int, body: bytes | str, content_type: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        body: bytes | str,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        body_delay_s: float = 0.0,
     ) -> None:
         payload = body.encode("utf-8") if isinstance(body, str) else body
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
+        if not body_delay_s:
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
+        if body_delay_s:
+            head, payload = payload[:HEAD_BYTES], payload[HEAD_BYTES:]
+            self.wfile.write(head)
+            self.wfile.flush()
+            time.sleep(body_delay_s)
         self.wfile.write(payload)
+
+    def _document(self, page: str) -> None:
+        """A 200 title or reviews page, its body held back by ``document_body_delay_s``."""
+        self._send(200, page, "text/html; charset=utf-8", body_delay_s=self.replica.document_body_delay_s)
 
     def _html(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
         self._send(status, body, "text/html; charset=utf-8", headers)
@@ -467,7 +520,7 @@ class _Handler(BaseHTTPRequestHandler):
             ((name, m) for name, pattern in _ROUTES if (m := pattern.match(path))), ("other", None)
         )
         replica = self.replica
-        replica.count(route)
+        replica.count(route, method)
         cookies = self._cookies()
         if replica.waf and route in _WAF_GUARDED and not self._has_valid_token(cookies):
             key = secrets.token_hex(16)
@@ -532,6 +585,10 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.seen % fault.every or (fault.times is not None and fault.struck >= fault.times):
                 continue
             fault.struck += 1
+            if fault.hang:
+                self.replica.hang()
+                self.close_connection = True
+                return True
             if fault.delay_s:
                 time.sleep(fault.delay_s)
             if fault.status is None:
@@ -557,7 +614,7 @@ class _Handler(BaseHTTPRequestHandler):
             next_data=not replica.json_ld_only,
             renamed=replica.layout_changed,
         )
-        self._html(200, page)
+        self._document(page)
 
     def _reviews(self, movie_id: str, query: dict[str, str], signed_in: bool) -> None:
         replica = self.replica
@@ -585,7 +642,7 @@ class _Handler(BaseHTTPRequestHandler):
             query_hash=replica.query_hash,
             renamed=replica.layout_changed,
         )
-        self._html(200, page)
+        self._document(page)
 
     def _graphql(self, method: str, query: dict[str, str], body: bytes, signed_in: bool) -> None:
         try:
