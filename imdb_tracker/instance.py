@@ -11,11 +11,14 @@ nothing exported.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Self
 
+from dagster import AssetRecordsFilter, DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.storage.local_compute_log_manager import LocalComputeLogManager
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
@@ -94,3 +97,55 @@ def prepare(settings: Settings, *, migrate: bool = True) -> DatabaseUrls:
         upgrade(urls.tracker)
     prepare_dagster_home(settings)
     return urls
+
+
+FINISHED_RUN_STATUSES = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
+
+
+@dataclass(frozen=True)
+class PrunedRuns:
+    """What :func:`prune_run_history` did: runs deleted, and old runs kept for their materializations."""
+
+    deleted: int
+    kept: int
+
+
+def runs_with_latest_materializations(instance: DagsterInstance) -> set[str]:
+    """Ids of the runs that hold the latest materialization of some asset or asset partition."""
+    keep: set[str] = set()
+    for key in instance.get_asset_keys():
+        latest = instance.get_latest_materialization_event(key)
+        if latest is not None:
+            keep.add(latest.run_id)
+        by_partition = instance.event_log_storage.get_latest_storage_id_by_partition(
+            key, DagsterEventType.ASSET_MATERIALIZATION
+        )
+        storage_ids = list(by_partition.values())
+        for start in range(0, len(storage_ids), 500):
+            chunk = storage_ids[start : start + 500]
+            records = instance.fetch_materializations(
+                AssetRecordsFilter(asset_key=key, storage_ids=chunk), limit=len(chunk)
+            ).records
+            keep.update(record.run_id for record in records)
+    return keep
+
+
+def prune_run_history(instance: DagsterInstance, older_than: datetime, limit: int = 10_000) -> PrunedRuns:
+    """Delete up to ``limit`` finished runs created before ``older_than``, oldest first, with their
+    event logs; a run holding the latest materialization of an asset partition is kept (the asset's
+    state would otherwise read "never materialized")."""
+    keep = runs_with_latest_materializations(instance)
+    old = instance.get_run_records(
+        RunsFilter(statuses=FINISHED_RUN_STATUSES, created_before=older_than),
+        limit=limit + len(keep),
+        ascending=True,
+    )
+    deleted = kept = 0
+    for record in old:
+        run_id = record.dagster_run.run_id
+        if run_id in keep:
+            kept += 1
+        elif deleted < limit:
+            instance.delete_run(run_id)
+            deleted += 1
+    return PrunedRuns(deleted, kept)

@@ -20,6 +20,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from imdb_tracker.db.server import DatabaseConfig
+from imdb_tracker.imdb.urls import check_site_url
 
 IMDB_DEFAULT_BASE_URL = "https://www.imdb.com"
 DOTENV_FILE = ".env"
@@ -47,9 +48,13 @@ class Settings(BaseSettings):
     # IMDb scraping.
     imdb_base_url: str = IMDB_DEFAULT_BASE_URL
     imdb_suggestion_url: str | None = None
-    imdb_requests_per_second: float = 2.0
+    imdb_requests_per_second: float = Field(2.0, gt=0)
+    """Requests per second to each IMDb host, for every process together (shared in the database)."""
     imdb_storage_state: Path | None = None
-    imdb_timeout_s: float = 30.0
+    imdb_timeout_s: float = Field(30.0, gt=0)
+
+    # Dagster's run history: finished runs older than this are deleted (see prune_run_history_hourly).
+    run_history_keep_days: int = Field(7, ge=1)
 
     # Sentiment.
     sentiment_backend: Literal["auto", "offline", "openai"] = "auto"
@@ -145,6 +150,11 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
+    @field_validator("imdb_base_url", "imdb_suggestion_url")
+    @classmethod
+    def _site_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_site_url(value)
+
     @property
     def resolved_home(self) -> Path:
         """Absolute path of the local state folder."""
@@ -197,7 +207,10 @@ def mask_url_password(url: str) -> str:
 def invalid_settings_message(exc: ValidationError) -> str:
     """One line naming each invalid setting by its variable and saying why (values not shown:
     they may be secrets)."""
-    problems = [f"{'.'.join(str(part) for part in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+    problems = [
+        f"{'.'.join(str(part) for part in e['loc']).upper()}: {str(e['msg']).removeprefix('Value error, ')}"
+        for e in exc.errors()
+    ]
     return "invalid setting " + "; ".join(problems)
 
 

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from imdb_tracker.cli.common import Runtime, pass_runtime
+from imdb_tracker.cli.common import EXIT_BAD_INPUT, Runtime, fail, pass_runtime
 from imdb_tracker.db import migrate
 from imdb_tracker.db.server import resolve_database_urls, stop_embedded_server
 from imdb_tracker.settings import mask_url_password
@@ -35,7 +35,10 @@ def db_group() -> None:
 def db_upgrade(runtime: Runtime, revision: str) -> None:
     """Migrate the schema up to REVISION."""
     urls = resolve_database_urls(runtime.settings.database_config())
-    migrate.upgrade(urls.tracker, revision)
+    try:
+        migrate.upgrade(urls.tracker, revision)
+    except migrate.MigrationError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
     click.echo(f"database at revision {migrate.current_revision(urls.tracker)}")
 
 
@@ -45,7 +48,10 @@ def db_upgrade(runtime: Runtime, revision: str) -> None:
 def db_downgrade(runtime: Runtime, revision: str) -> None:
     """Migrate the schema down to REVISION (``base`` drops every table)."""
     urls = resolve_database_urls(runtime.settings.database_config())
-    migrate.downgrade(urls.tracker, revision)
+    try:
+        migrate.downgrade(urls.tracker, revision)
+    except migrate.MigrationError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
     click.echo(f"database at revision {migrate.current_revision(urls.tracker)}")
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -83,3 +85,17 @@ def make_runtime() -> Runtime:
         return Runtime(get_settings())
     except ValidationError as exc:
         fail(invalid_settings_message(exc), EXIT_BAD_INPUT)
+
+
+def check_output_path(path: Path, option: str) -> None:
+    """Exit 2 unless a file can be written at ``path`` (checked before any work starts)."""
+    folder = path.parent
+    if path.is_dir():
+        problem = "it is a directory"
+    elif not folder.is_dir():
+        problem = f"directory {folder} does not exist"
+    elif not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        problem = "permission denied"
+    else:
+        return
+    fail(f"cannot write {option} {path}: {problem}", EXIT_BAD_INPUT)

@@ -40,11 +40,13 @@ def resolve_movie_ref(runtime: Runtime, ref: str) -> tuple[str, str | None]:
             return parse_movie_id(ref), None
         except InvalidMovieId as exc:
             fail(str(exc), EXIT_BAD_INPUT)
+    from imdb_tracker.db.request_budget import SharedRequestBudget
     from imdb_tracker.imdb.factory import browser_from_settings
     from imdb_tracker.imdb.search import best_movie_match
 
+    budget = SharedRequestBudget(runtime.engine, runtime.settings.imdb_requests_per_second)
     try:
-        with browser_from_settings(runtime.settings) as browser:
+        with browser_from_settings(runtime.settings, budget=budget) as browser:
             suggestions = browser.search_titles(ref)
     except ImdbError as exc:
         fail(f"could not search IMDb for {ref!r}: {exc}")

@@ -1,4 +1,8 @@
-"""``imdb-tracker scrape``: fetch one title's metadata and reviews without touching the database."""
+"""``imdb-tracker scrape``: fetch one title's metadata and reviews without storing them.
+
+The requests still take their turns in the request budget every process shares through the
+tracker database, so a scrape from the command line never adds to what the pipeline sends IMDb.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,13 @@ from typing import TextIO
 
 import click
 
-from imdb_tracker.cli.common import EXIT_BAD_INPUT, fail
+from imdb_tracker.cli.common import EXIT_BAD_INPUT, Runtime, check_output_path, fail, pass_runtime
+from imdb_tracker.db.request_budget import SharedRequestBudget
 from imdb_tracker.imdb import ReviewScrape
-from imdb_tracker.imdb.errors import ImdbError, InvalidMovieId
+from imdb_tracker.imdb.errors import ImdbError, InvalidMovieId, InvalidUrl
 from imdb_tracker.imdb.factory import browser_from_settings
 from imdb_tracker.imdb.ids import parse_movie_id
-from imdb_tracker.settings import get_settings
+from imdb_tracker.imdb.urls import check_site_url
 
 SHOWN_FIELDS = (
     "movie_id",
@@ -83,24 +88,35 @@ def _scrape_to(scrape: ReviewScrape, output: Path | None) -> None:
             partial.unlink(missing_ok=True)
 
 
+def _site_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_site_url(value, "--base-url")
+    except InvalidUrl as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+
+
 @click.command("scrape")
 @click.argument("movie")
-@click.option("--base-url", help="IMDb or a replica of it [env IMDB_BASE_URL].")
+@click.option("--base-url", callback=_site_url, help="IMDb or a replica of it [env IMDB_BASE_URL].")
 @click.option("--metadata-only", is_flag=True, help="Fetch the title page only, no reviews.")
 @click.option(
     "--max-reviews", type=click.IntRange(min=0), help="Stop after this many reviews (newest first)."
 )
 @click.option(
     "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Write the reviews as JSON lines here (without it they are only counted).",
 )
 @click.option(
     "--rate",
     type=click.FloatRange(min=0, min_open=True),
-    help="Requests per second [env IMDB_REQUESTS_PER_SECOND].",
+    help="Requests per second, for every process together [env IMDB_REQUESTS_PER_SECOND].",
 )
+@pass_runtime
 def scrape_command(
+    runtime: Runtime,
     movie: str,
     base_url: str | None,
     metadata_only: bool,
@@ -113,7 +129,11 @@ def scrape_command(
         movie_id = parse_movie_id(movie)
     except InvalidMovieId as error:
         fail(str(error), EXIT_BAD_INPUT)
-    browser = browser_from_settings(get_settings(), base_url=base_url, requests_per_second=rate)
+    if output is not None:
+        check_output_path(output, "--output")
+    settings = runtime.settings
+    budget = SharedRequestBudget(runtime.engine, rate or settings.imdb_requests_per_second)
+    browser = browser_from_settings(settings, base_url=base_url, budget=budget)
     try:
         with browser:
             shown = {

@@ -6,9 +6,17 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import create_engine, text
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+class MigrationError(ValueError):
+    """A migration target Alembic cannot reach (e.g. an unknown revision); nothing was changed."""
+
+
 _MIGRATION_LOCK_KEY = 0x1DB7  # pg_advisory_xact_lock key: one migrating process at a time
 
 
@@ -28,6 +36,12 @@ def upgrade(url: str, revision: str = "head") -> None:
 def downgrade(url: str, revision: str) -> None:
     """Migrate the database at ``url`` down to ``revision`` (``base`` = empty)."""
     _run(url, command.downgrade, revision)
+
+
+def known_revisions() -> list[str]:
+    """The revision ids, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config("postgresql://"))
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
 
 
 def current_revision(url: str) -> str | None:
@@ -50,5 +64,8 @@ def _run(url: str, action, revision: str) -> None:
             config = alembic_config(url)
             config.attributes["connection"] = conn
             action(config, revision)
+    except CommandError as exc:
+        known = ", ".join(["base", *known_revisions(), "head"])
+        raise MigrationError(f"cannot migrate to {revision!r}: {exc} (revisions: {known})") from None
     finally:
         engine.dispose()

@@ -66,8 +66,9 @@ class UpsertCounts:
 def upsert_reviews(conn: Connection, batch: Sequence[Review], seen_at: datetime) -> UpsertCounts:
     """Insert or update one page of reviews (``ON CONFLICT (review_id) DO UPDATE``).
 
-    Votes and ``last_seen_at`` always refresh; a review seen again loses its ``removed_at``.
-    Returns how many were new, edited and unchanged. Idempotent.
+    Votes refresh; ``last_seen_at`` only moves forward (a scrape committing late never turns it
+    back); a review seen again loses its ``removed_at`` and its missed-scrape count. Returns how many
+    were new, edited and unchanged. Idempotent.
     """
     if not batch:
         return UpsertCounts()
@@ -108,32 +109,41 @@ def upsert_reviews(conn: Connection, batch: Sequence[Review], seen_at: datetime)
                 "last_seen_at": seen_at,
                 "removed_at": None,
                 "content_hash": content_hash,
+                "missed_scrapes": 0,
             }
         )
     statement = insert(reviews).values(rows)
     refreshed = {
         name: statement.excluded[name] for name in rows[0] if name not in ("review_id", "first_seen_at")
     }
+    refreshed["last_seen_at"] = func.greatest(reviews.c.last_seen_at, statement.excluded.last_seen_at)
     conn.execute(statement.on_conflict_do_update(index_elements=["review_id"], set_=refreshed))
     return counts
 
 
-def mark_unseen_removed(
+REMOVAL_EVIDENCE = 2
+"""Complete scrapes in a row that must miss a review before it is marked removed."""
+
+
+def record_complete_scrape(
     conn: Connection, movie_id: str, scrape_started_at: datetime, removed_at: datetime
 ) -> int:
-    """Mark the reviews of a movie not seen since ``scrape_started_at`` as removed; returns how many.
+    """After a complete scrape that began at ``scrape_started_at``: each current review of the movie
+    it did not return has missed one more scrape, and those that missed :data:`REMOVAL_EVIDENCE` in a
+    row are marked removed (hidden, never deleted). Returns how many were marked.
 
-    Call only after a complete scrape whose count matches what IMDb announced.
+    Call only after a scrape that followed IMDb's cursor chain to its end and returned about as
+    many reviews as IMDb announces.
     """
+    current = and_(reviews.c.movie_id == movie_id, reviews.c.removed_at.is_(None))
+    conn.execute(
+        update(reviews)
+        .where(current, reviews.c.last_seen_at < scrape_started_at)
+        .values(missed_scrapes=reviews.c.missed_scrapes + 1)
+    )
     result = conn.execute(
         update(reviews)
-        .where(
-            and_(
-                reviews.c.movie_id == movie_id,
-                reviews.c.removed_at.is_(None),
-                reviews.c.last_seen_at < scrape_started_at,
-            )
-        )
+        .where(current, reviews.c.missed_scrapes >= REMOVAL_EVIDENCE)
         .values(removed_at=removed_at)
     )
     return result.rowcount

@@ -91,10 +91,18 @@ reviews = Table(
     Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("removed_at", DateTime(timezone=True)),
     Column("content_hash", String(64), nullable=False),
+    Column(
+        "missed_scrapes",
+        SmallInteger,
+        nullable=False,
+        server_default="0",
+        comment="complete scrapes in a row that did not return the review",
+    ),
     CheckConstraint("rating BETWEEN 1 AND 10", name="rating_range"),
     CheckConstraint(r"review_id ~ '^rw[0-9]+$'", name="review_id_format"),
     Index("ix_reviews_movie_submitted", "movie_id", "submitted_at"),
     Index("ix_reviews_movie_helpful", "movie_id", "helpful_up"),
+    Index("ix_reviews_movie_first_seen", "movie_id", "first_seen_at"),
 )
 
 review_sentiments = Table(
@@ -215,3 +223,16 @@ client_movies = Table(
     Column("added_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_client_movies_movie", "movie_id"),
 )
+
+imdb_request_budget = Table(
+    "imdb_request_budget",
+    metadata,
+    Column("host", Text, primary_key=True, comment="IMDb host, name[:port]"),
+    Column(
+        "next_slot_at",
+        DateTime(timezone=True),
+        nullable=False,
+        comment="when the next request to the host may start (database clock)",
+    ),
+)
+"""The request budget every process shares (see :mod:`imdb_tracker.db.request_budget`)."""

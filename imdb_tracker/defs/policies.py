@@ -1,4 +1,4 @@
-"""Ownership and retry policy shared by every asset of the code location."""
+"""Ownership, retry policy and run-time limits shared by the code location."""
 
 import dagster as dg
 
@@ -9,3 +9,21 @@ IO_RETRY = dg.RetryPolicy(
 )
 """Transient I/O (browser crash, network, database restart) is retried with backoff; the IMDb
 client already retries 429/5xx itself, so a step failing here has met a longer outage."""
+
+
+MAX_RUNTIME_TAG = "dagster/max_runtime"
+"""Run tag read by Dagster's run monitoring (``run_monitoring`` in ``dagster.yaml``): a run still
+going after this many seconds is terminated and marked failed, and ``run_retries`` launches it again."""
+
+
+def max_runtime(minutes: int) -> dict[str, str]:
+    """The run tag that bounds a run to ``minutes``."""
+    return {MAX_RUNTIME_TAG: str(minutes * 60)}
+
+
+METADATA_RUN_LIMIT = max_runtime(15)
+"""One title page: seconds normally; 15 minutes leaves room for the client's and the step's retries."""
+REVIEWS_RUN_LIMIT = max_runtime(90)
+"""20,000 reviews are 400 GraphQL pages: ~17 minutes at 2 requests/s shared by five runs."""
+SENTIMENTS_RUN_LIMIT = max_runtime(60)
+CHECKS_RUN_LIMIT = max_runtime(10)

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine
 
 from imdb_tracker.backup.retention import RetentionPolicy
 from imdb_tracker.db.migrate import upgrade
+from imdb_tracker.db.request_budget import SharedRequestBudget
 from imdb_tracker.db.server import DatabaseConfig, DatabaseUrls, resolve_database_urls
 from imdb_tracker.imdb.browser import ImdbBrowser
 from imdb_tracker.imdb.factory import browser_options
@@ -91,7 +92,8 @@ class TrackerDatabase(dg.ConfigurableResource):
 
 
 class ImdbClient(dg.ConfigurableResource):
-    """Opens a Chromium-driven IMDb client (one browser per run)."""
+    """Opens a Chromium-driven IMDb client (one browser per run). ``requests_per_second`` is the
+    budget per IMDb host of every process together (kept in the tracker database)."""
 
     base_url: str
     suggestion_url: str | None = None
@@ -100,14 +102,15 @@ class ImdbClient(dg.ConfigurableResource):
     timeout_s: float
 
     @contextmanager
-    def open(self) -> Iterator[ImdbBrowser]:
-        """A started :class:`ImdbBrowser`, closed when the block ends."""
+    def open(self, database: Engine) -> Iterator[ImdbBrowser]:
+        """A started :class:`ImdbBrowser` on the request budget shared through ``database``,
+        closed when the block ends."""
         with ImdbBrowser(
             self.base_url,
             suggestion_url=self.suggestion_url,
-            requests_per_second=self.requests_per_second,
             storage_state=self.storage_state,
             timeout_s=self.timeout_s,
+            budget=SharedRequestBudget(database, self.requests_per_second),
         ) as browser:
             yield browser
 
@@ -241,6 +244,13 @@ class ReceptionSettings(dg.ConfigurableResource):
         )
 
 
+class RunRetention(dg.ConfigurableResource):
+    """How long Dagster keeps finished runs, and how many one pruning run may delete."""
+
+    keep_days: int
+    runs_per_tick: int = 10_000
+
+
 def effective_sentiment_backend(settings: Settings) -> str:
     """``auto`` resolved: ``openai`` when an API key is set, else ``offline``."""
     if settings.sentiment_backend != "auto":
@@ -295,6 +305,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             webhook_timeout_s=settings.reception_webhook_timeout_s,
             alert_max_age_days=settings.reception_alert_max_age_days,
         ),
+        "run_retention": RunRetention(keep_days=settings.run_history_keep_days),
         "s3": S3Resource(
             region_name=settings.aws_region,
             endpoint_url=settings.s3_endpoint_url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from imdb_tracker.imdb.browser import ImdbBrowser
+from imdb_tracker.imdb.ratelimit import RequestBudget
 from imdb_tracker.settings import Settings
 
 
@@ -19,8 +20,12 @@ def browser_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def browser_from_settings(settings: Settings, **overrides: Any) -> ImdbBrowser:
-    """An IMDb client configured by ``settings``; keyword ``overrides`` that are not None win."""
+def browser_from_settings(
+    settings: Settings, *, budget: RequestBudget | None = None, **overrides: Any
+) -> ImdbBrowser:
+    """An IMDb client configured by ``settings`` on ``budget`` (see :class:`ImdbBrowser`); keyword
+    ``overrides`` that are not None win."""
     options = browser_options(settings)
+    options["budget"] = budget
     options.update({key: value for key, value in overrides.items() if value is not None})
     return ImdbBrowser(options.pop("base_url"), **options)

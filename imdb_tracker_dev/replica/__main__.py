@@ -23,6 +23,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--waf", action="store_true", help="answer first visits with a WAF challenge")
     parser.add_argument("--sign-in-wall", action="store_true", help="require a signed-in session for reviews")
     parser.add_argument(
+        "--document-body-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="send title and reviews pages' bodies this long after their headers (a page in transit)",
+    )
+    parser.add_argument(
         "--synthetic",
         type=_synthetic,
         action="append",
@@ -37,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         waf=args.waf,
         sign_in_wall=args.sign_in_wall,
         synthetic=dict(args.synthetic),
+        document_body_delay_s=args.document_body_delay,
     )
     print(f"IMDb replica serving {', '.join(sorted(replica.movies))} at {replica.base_url}", flush=True)
     try:

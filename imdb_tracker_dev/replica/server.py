@@ -120,12 +120,15 @@ class Replica:
     """The replica server and its state; start with :func:`start_replica`.
 
     Options may be changed while it runs: ``waf``, ``sign_in_wall``, ``layout_changed``,
-    ``json_ld_only``, ``faults``, ``fail_after_pages``, ``document_body_delay_s``.
+    ``json_ld_only``, ``faults``, ``fail_after_pages``, ``document_body_delay_s``, ``count_drift``.
 
     ``document_body_delay_s`` makes title and reviews pages send their status and headers at once
     and their body that many seconds later, as a large page in transit on the real site does: the
     browser then sees the response of a WAF reload well before the new document replaces the
     challenge page.
+
+    ``count_drift`` is added to every review count the replica announces (title page, reviews
+    page, GraphQL ``total``), as IMDb's own count drifts from what its cursor chain returns.
 
     Every request is logged with its arrival time (:attr:`request_log`, ``/_replica/log``).
     """
@@ -143,9 +146,11 @@ class Replica:
         fail_after_pages: int | None = None,
         synthetic: dict[str, int] | None = None,
         document_body_delay_s: float = 0.0,
+        count_drift: int = 0,
     ) -> None:
         self.waf = waf
         self.document_body_delay_s = document_body_delay_s
+        self.count_drift = count_drift
         self.sign_in_wall = sign_in_wall
         self.faults = list(faults)
         self.layout_changed = layout_changed
@@ -408,7 +413,7 @@ class Replica:
         chunk = ordered[offset : offset + first]
         end = offset + len(chunk)
         reviews = {
-            "total": len(ordered),
+            "total": len(ordered) + self.count_drift,
             "pageInfo": {
                 "endCursor": encode_cursor(end),
                 "hasNextPage": end < len(ordered),
@@ -513,7 +518,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path = unquote(parts.path)
         if path.startswith("/_replica/"):
-            self._admin(path)
+            self._admin(path, {k: v[0] for k, v in parse_qs(parts.query).items()})
             return
         body = self._body() if method == "POST" else b""
         route, match = next(
@@ -609,7 +614,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         page = render.title_page(
             movie,
-            len(movie.reviews),
+            len(movie.reviews) + replica.count_drift,
             self.base_url,
             next_data=not replica.json_ld_only,
             renamed=replica.layout_changed,
@@ -634,7 +639,7 @@ class _Handler(BaseHTTPRequestHandler):
         page = render.reviews_page(
             movie,
             first_page,
-            len(ordered),
+            len(ordered) + replica.count_drift,
             encode_cursor(len(first_page)),
             len(ordered) > len(first_page),
             self.base_url,
@@ -661,12 +666,19 @@ class _Handler(BaseHTTPRequestHandler):
         status, answer = self.replica.answer_graphql(request, headers, signed_in)
         self._json(status, answer)
 
-    def _admin(self, path: str) -> None:
+    def _admin(self, path: str, query: dict[str, str]) -> None:
+        replica = self.replica
         if path == "/_replica/stats":
-            self._json(200, {"requests": dict(self.replica.requests), "total": self.replica.total_requests})
+            self._json(200, {"requests": dict(replica.requests), "total": replica.total_requests})
+        elif path == "/_replica/log":
+            self._json(200, [[entry.at, entry.route, entry.method] for entry in replica.request_log])
         elif path == "/_replica/reset":
-            self.replica.reset_counters()
+            replica.reset_counters()
             self._json(200, {"ok": True})
+        elif path == "/_replica/add_reviews" and query.get("movie") in replica.movies:
+            count = int(query.get("count", "1"))
+            added = [replica.add_review(query["movie"]).review_id for _ in range(count)]
+            self._json(200, {"added": added})
         else:
             self._json(404, {"error": "unknown admin path"})
 

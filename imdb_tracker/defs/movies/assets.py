@@ -1,63 +1,47 @@
-"""The per-movie assets: metadata, reviews and review sentiments, each partitioned by movie."""
+"""The per-movie assets: metadata, reviews and review sentiments, each partitioned by movie.
+
+The per-movie work itself (scrape, store, lock) is in :mod:`imdb_tracker.tracking`; the assets
+open the browser, call it for their partition and report.
+"""
 
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 import dagster as dg
 from pydantic import Field
 from sqlalchemy import Connection
 
-from imdb_tracker.db import quality
-from imdb_tracker.db.movies import poster_source, register_movie, save_poster
-from imdb_tracker.db.reviews import (
-    UpsertCounts,
-    mark_unseen_removed,
-    newest_reviews,
-    save_metadata,
-    set_last_reviews_at,
-    stored_review_count,
-    upsert_reviews,
-)
+from imdb_tracker.db.locks import MovieBusy
+from imdb_tracker.db.reviews import newest_reviews, stored_review_count
 from imdb_tracker.db.sentiments import score_movie
 from imdb_tracker.defs.movies.checks import (
-    METADATA_CHECKS,
-    METADATA_MAX_AGE,
     REVIEW_CHECKS,
     SENTIMENT_CHECKS,
-    metadata_check_results,
     review_check_results,
     sentiment_check_results,
 )
-from imdb_tracker.defs.partitions import movies_partitions, tracked_movies
+from imdb_tracker.defs.partitions import movies_partitions
 from imdb_tracker.defs.policies import IO_RETRY, OWNERS
 from imdb_tracker.defs.resources import ImdbClient, SentimentAnalyser, TrackerDatabase
-from imdb_tracker.imdb.browser import ImdbBrowser
-from imdb_tracker.imdb.errors import ImdbError, LayoutChanged, MovieNotFound, SignInRequired
-from imdb_tracker.imdb.models import MovieMetadata
-from imdb_tracker.imdb.posters import Poster, PosterRejected, sized_poster_url
+from imdb_tracker.imdb.errors import ImdbError, InvalidUrl, LayoutChanged, MovieNotFound, SignInRequired
+from imdb_tracker.tracking import refresh_metadata, sync_reviews
 
 GROUP = "imdb"
 
 # Errors that no retry will fix: say so once, clearly, and keep the stored data as it is.
-PERMANENT_ERRORS = (MovieNotFound, LayoutChanged, SignInRequired)
+PERMANENT_ERRORS = (MovieNotFound, LayoutChanged, SignInRequired, InvalidUrl)
 
 
 @contextmanager
 def imdb_failures() -> Iterator[None]:
-    """Turn a permanent scraping error into a Dagster ``Failure`` that is not retried."""
+    """Turn a scraping error into a Dagster ``Failure``: not retried when permanent."""
     try:
         yield
     except PERMANENT_ERRORS as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
-    except ImdbError as exc:
+    except (ImdbError, MovieBusy) as exc:
         raise dg.Failure(description=str(exc)) from exc
-
-
-def now_utc() -> datetime:
-    """The current time, timezone-aware."""
-    return datetime.now(UTC)
 
 
 @dg.asset(
@@ -66,7 +50,6 @@ def now_utc() -> datetime:
     owners=OWNERS,
     kinds={"playwright", "postgres"},
     retry_policy=IO_RETRY,
-    check_specs=METADATA_CHECKS,
 )
 def movie_metadata(
     context: dg.AssetExecutionContext, imdb: ImdbClient, database: TrackerDatabase
@@ -74,27 +57,17 @@ def movie_metadata(
     """IMDb title-page metadata of one movie (title, year, rating, votes, review count, …).
 
     Upserts the ``movies`` row and appends a ``movie_snapshots`` row, so rating, votes and the
-    announced review count form a time series.
+    announced review count form a time series. Its freshness over every tracked movie is checked
+    on a schedule of its own (``metadata_fresh``).
     """
     movie_id = context.partition_key
     started = time.monotonic()
     engine = database.engine()
-    with imdb_failures(), imdb.open() as browser:
-        meta = browser.fetch_metadata(movie_id)
-        with engine.connect() as conn:
-            stored_from = poster_source(conn, movie_id)
-        poster, poster_note = new_poster(browser, meta, stored_from)
-    if poster is None and poster_note != "unchanged":
-        context.log.warning(f"{movie_id}: poster not stored: {poster_note}")
-    taken_at = now_utc()
-    with engine.begin() as conn:
-        save_metadata(conn, meta, taken_at)
-        if poster is not None:
-            save_poster(conn, movie_id, poster)
-    with engine.connect() as conn:
-        freshness = quality.stale_metadata(
-            conn, tracked_movies(context.instance), now_utc(), METADATA_MAX_AGE
-        )
+    with imdb_failures(), imdb.open(engine) as browser:
+        refreshed = refresh_metadata(browser, engine, movie_id)
+    meta = refreshed.metadata
+    if not refreshed.poster_stored and refreshed.poster_note != "unchanged":
+        context.log.warning(f"{movie_id}: poster not stored: {refreshed.poster_note}")
     poster_md = (
         dg.MetadataValue.md(f"![poster]({meta.poster_url})")
         if meta.poster_url
@@ -108,32 +81,20 @@ def movie_metadata(
             "votes": meta.votes,
             "announced_review_count": meta.review_count,
             "poster": poster_md,
-            "poster_stored": poster_note,
+            "poster_stored": refreshed.poster_note,
             "scrape_seconds": round(time.monotonic() - started, 2),
-        },
-        check_results=metadata_check_results(freshness),
+        }
     )
-
-
-def new_poster(
-    browser: ImdbBrowser, meta: MovieMetadata, stored_from: str | None
-) -> tuple[Poster | None, str]:
-    """The poster to store when the title page names one not stored yet, and a word on what
-    happened. A poster that cannot be fetched never fails the metadata: the old one stays."""
-    if meta.poster_url is None:
-        return None, "the title page names no poster"
-    if stored_from is not None and stored_from in {meta.poster_url, sized_poster_url(meta.poster_url)}:
-        return None, "unchanged"
-    try:
-        poster = browser.fetch_poster(meta.poster_url)
-    except (ImdbError, PosterRejected) as exc:
-        return None, str(exc)
-    return poster, f"{len(poster.image):,} bytes ({poster.content_type}) from {poster.source_url}"
 
 
 class ReviewScrapeConfig(dg.Config):
     """Run configuration of ``movie_reviews``."""
 
+    incremental: bool = Field(
+        default=False,
+        description="Only new reviews: stop at the first page that is wholly stored and unchanged "
+        "(what the new-reviews sensor asks for; the daily scrape reads everything).",
+    )
     max_reviews: int | None = Field(
         default=None,
         description="Stop after this many reviews (a partial scrape never marks reviews removed).",
@@ -166,54 +127,50 @@ def movie_reviews(
 ) -> dg.MaterializeResult:
     """Every user review of one movie: full text, rating, date, helpfulness, spoiler flag.
 
-    Reviews stream in page by page and are upserted per page in a transaction (keyed on the IMDb
-    review id). Reviews missing from IMDb get ``removed_at`` only after a complete scrape whose
-    count matches IMDb's announcement; a failed or partial scrape never deletes or hides anything.
+    Reviews stream in newest first and are upserted per page in a transaction (keyed on the IMDb
+    review id), under the movie's writer lock (one writer per movie, whoever runs it). An
+    incremental run stops at the first page that is wholly stored and unchanged. A review is marked
+    removed (``removed_at``, never deleted) only after two complete scrapes in a row missed it; a
+    failed, partial or incremental scrape never hides anything.
     """
     movie_id = context.partition_key
     engine = database.engine()
-    started_at = now_utc()
     started = time.monotonic()
-    counts = UpsertCounts()
-    with engine.begin() as conn:
-        register_movie(conn, movie_id)
-    with imdb_failures(), imdb.open() as browser:
-        scrape = browser.scrape_reviews(movie_id, max_reviews=config.max_reviews)
-        for page in scrape:
-            with engine.begin() as conn:
-                counts += upsert_reviews(conn, page, seen_at=started_at)
-            context.log.debug(f"{movie_id}: {counts.total} reviews stored so far")
-    complete = scrape.complete and scrape.scraped == scrape.announced_count
-    removed = 0
-    with engine.begin() as conn:
-        if complete:
-            removed = mark_unseen_removed(conn, movie_id, started_at, now_utc())
-        set_last_reviews_at(conn, movie_id, now_utc())
+    with imdb_failures(), imdb.open(engine) as browser:
+        sync = sync_reviews(
+            browser,
+            engine,
+            movie_id,
+            incremental=config.incremental,
+            max_reviews=config.max_reviews,
+            on_page=lambda s: context.log.debug(f"{movie_id}: {s.counts.total} reviews stored so far"),
+        )
     elapsed = time.monotonic() - started
     with engine.connect() as conn:
-        stored = stored_review_count(conn, movie_id)
-        checks = review_check_results(conn, movie_id, stored, scrape.announced_count, complete)
         preview = _newest_reviews_markdown(conn, movie_id)
-    if not complete:
-        context.log.warning(
-            f"{movie_id}: partial scrape ({scrape.scraped} of {scrape.announced_count} announced); "
+    if not sync.complete:
+        how = "incremental" if config.incremental else "partial"
+        context.log.info(
+            f"{movie_id}: {how} scrape ({sync.scraped} of {sync.announced} announced); "
             "no review was marked removed"
         )
     return dg.MaterializeResult(
         metadata={
-            "new": counts.new,
-            "updated": counts.updated,
-            "unchanged": counts.unchanged,
-            "removed": removed,
-            "scraped": scrape.scraped,
-            "announced": scrape.announced_count,
-            "complete": complete,
-            "stored": stored,
-            "reviews_per_second": round(counts.total / elapsed, 1) if elapsed else 0.0,
-            "dagster/row_count": stored,
+            "incremental": sync.incremental,
+            "new": sync.counts.new,
+            "updated": sync.counts.updated,
+            "unchanged": sync.counts.unchanged,
+            "removed": sync.removed,
+            "scraped": sync.scraped,
+            "announced": sync.announced,
+            "complete": sync.complete,
+            "removal_evidence": sync.removal_evidence,
+            "stored": sync.stored,
+            "reviews_per_second": round(sync.counts.total / elapsed, 1) if elapsed else 0.0,
+            "dagster/row_count": sync.stored,
             "newest_reviews": dg.MetadataValue.md(preview),
         },
-        check_results=checks,
+        check_results=review_check_results(sync.stored, sync.announced),
     )
 
 

@@ -5,10 +5,16 @@ Names follow one pattern across the code location: a job is ``<asset>_job``, a s
 
 - ``new_movies_sensor``: a movie added from the CLI or the UI gets its metadata scraped at once.
 - ``movie_metadata_hourly``: metadata of every movie, every hour.
-- ``new_reviews_sensor``: when the newest metadata announces more reviews than are stored, scrape them.
+- ``new_reviews_sensor``: when the newest metadata announces more reviews than are stored, scrape
+  the new ones (incremental: newest first, up to the first page already stored).
 - ``movie_reviews_daily``: full review re-scrape of every movie (edits, deletions, votes).
 - ``sentiments_automation_sensor``: declarative automation (``AutomationCondition.eager()``) scores
   new and edited reviews after each review materialization.
+- ``movie_health_checks_quarter_hourly``: the scheduled checks (metadata freshness, reviews still
+  arriving), independent of the schedules and sensors they watch.
+
+Every run carries a maximum run time (``dagster/max_runtime``, see ``defs/policies.py``): Dagster's
+run monitoring ends a run that hangs, and run retries launch it again.
 """
 
 import json
@@ -17,14 +23,21 @@ import dagster as dg
 
 from imdb_tracker.db.movies import movies_with_unscraped_reviews
 from imdb_tracker.defs.movies.assets import movie_metadata, movie_reviews, review_sentiments
+from imdb_tracker.defs.movies.checks import SCHEDULED_CHECKS
 from imdb_tracker.defs.partitions import SCRAPE_TAG, movies_partitions, tracked_movies
+from imdb_tracker.defs.policies import (
+    CHECKS_RUN_LIMIT,
+    METADATA_RUN_LIMIT,
+    REVIEWS_RUN_LIMIT,
+    SENTIMENTS_RUN_LIMIT,
+)
 from imdb_tracker.defs.resources import TrackerDatabase
 
 movie_metadata_job = dg.define_asset_job(
     "movie_metadata_job",
     selection=dg.AssetSelection.assets(movie_metadata),
     partitions_def=movies_partitions,
-    tags={SCRAPE_TAG: "metadata"},
+    tags={SCRAPE_TAG: "metadata", **METADATA_RUN_LIMIT},
     description="Scrape the title page of one movie.",
 )
 
@@ -32,8 +45,18 @@ movie_reviews_job = dg.define_asset_job(
     "movie_reviews_job",
     selection=dg.AssetSelection.assets(movie_reviews),
     partitions_def=movies_partitions,
-    tags={SCRAPE_TAG: "reviews"},
-    description="Scrape every review of one movie.",
+    tags={SCRAPE_TAG: "reviews", **REVIEWS_RUN_LIMIT},
+    description="Scrape the reviews of one movie (all of them, or with `incremental` only the new ones).",
+)
+
+INCREMENTAL = {"ops": {"movie_reviews": {"config": {"incremental": True}}}}
+"""Run config of a review scrape that stops at the first page already stored and unchanged."""
+
+movie_health_checks_job = dg.define_asset_job(
+    "movie_health_checks_job",
+    selection=dg.AssetSelection.checks(*SCHEDULED_CHECKS),
+    tags=CHECKS_RUN_LIMIT,
+    description="Is the metadata of every tracked movie fresh, and do new reviews keep arriving?",
 )
 
 
@@ -68,15 +91,28 @@ def movie_reviews_daily(context: dg.ScheduleEvaluationContext) -> list[dg.RunReq
     return one_run_per_movie(context, "%Y-%m-%d")
 
 
+@dg.schedule(
+    name="movie_health_checks_quarter_hourly",
+    job=movie_health_checks_job,
+    cron_schedule="*/15 * * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Metadata freshness and review arrival of every tracked movie, every 15 minutes.",
+)
+def movie_health_checks_quarter_hourly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    return dg.RunRequest(run_key=context.scheduled_execution_time.strftime("%Y-%m-%dT%H:%M"))
+
+
 @dg.sensor(
     job=movie_reviews_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests a review scrape when the newest metadata announces more reviews than are stored.",
+    description="Requests an incremental review scrape when the newest metadata announces more reviews "
+    "than are stored.",
 )
 def new_reviews_sensor(context: dg.SensorEvaluationContext, database: TrackerDatabase) -> dg.SensorResult:
     """The cursor remembers the announced count last requested per movie, so one announcement
-    leads to one run (the run key ``movie:count`` guards against duplicates as well)."""
+    leads to one run (the run key ``movie:count`` guards against duplicates as well). The run is
+    incremental: new reviews are on the first pages."""
     requested: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
     with database.engine().connect() as conn:
         behind = movies_with_unscraped_reviews(conn, tracked_movies(context.instance))
@@ -85,7 +121,9 @@ def new_reviews_sensor(context: dg.SensorEvaluationContext, database: TrackerDat
         if requested.get(movie_id) == announced:
             continue
         context.log.debug(f"{movie_id}: IMDb announces {announced} reviews, {stored} stored")
-        run_requests.append(dg.RunRequest(run_key=f"{movie_id}:{announced}", partition_key=movie_id))
+        run_requests.append(
+            dg.RunRequest(run_key=f"{movie_id}:{announced}", partition_key=movie_id, run_config=INCREMENTAL)
+        )
         requested[movie_id] = announced
     return dg.SensorResult(run_requests=run_requests, cursor=json.dumps(requested, sort_keys=True))
 
@@ -109,5 +147,6 @@ sentiments_automation_sensor = dg.AutomationConditionSensorDefinition(
     target=dg.AssetSelection.assets(review_sentiments),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
+    run_tags=SENTIMENTS_RUN_LIMIT,
     description="Scores new and edited reviews after each review scrape (AutomationCondition.eager()).",
 )

@@ -1,0 +1,1 @@
+"""Upkeep of the Dagster instance itself: pruning the run history."""
