@@ -13,13 +13,13 @@ import dagster as dg
 
 from imdb_tracker.defs.policies import max_runtime
 from imdb_tracker.defs.resources import RunRetention
-from imdb_tracker.instance import prune_run_history
+from imdb_tracker.instance import prune_run_history as prune_instance_runs
 
 
 @dg.op(description="Delete finished runs older than the retention (and their event logs).")
-def prune_runs(context: dg.OpExecutionContext, run_retention: RunRetention) -> dg.Output[int]:
+def prune_run_history(context: dg.OpExecutionContext, run_retention: RunRetention) -> dg.Output[int]:
     cutoff = datetime.now(UTC) - timedelta(days=run_retention.keep_days)
-    pruned = prune_run_history(context.instance, older_than=cutoff, limit=run_retention.runs_per_tick)
+    pruned = prune_instance_runs(context.instance, older_than=cutoff, limit=run_retention.runs_per_tick)
     context.log.info(
         f"deleted {pruned.deleted} runs created before {cutoff:%Y-%m-%d %H:%M} UTC; "
         f"kept {pruned.kept} that hold an asset's latest materialization"
@@ -29,7 +29,7 @@ def prune_runs(context: dg.OpExecutionContext, run_retention: RunRetention) -> d
 
 @dg.job(tags=max_runtime(30), description="Prune Dagster's run history (see RUN_HISTORY_KEEP_DAYS).")
 def prune_run_history_job() -> None:
-    prune_runs()
+    prune_run_history()
 
 
 prune_run_history_hourly = dg.ScheduleDefinition(
