@@ -148,9 +148,11 @@ def test_the_writer_lock_admits_one_writer_per_movie(clean_db: Engine) -> None:
     thread = threading.Thread(target=first_writer)
     thread.start()
     holding.wait(10)
-    with pytest.raises(MovieBusy, match=f"another run has been writing the reviews of {CLASSIC}"):
-        with movie_writer_lock(clean_db, CLASSIC, wait_s=0.2):
-            pass
+    with (
+        pytest.raises(MovieBusy, match=f"another run has been writing the reviews of {CLASSIC}"),
+        movie_writer_lock(clean_db, CLASSIC, wait_s=0.2),
+    ):
+        pass
     with movie_writer_lock(clean_db, REMAKE, wait_s=0.2):  # another movie: free
         events.append(("other movie", time.monotonic()))
     with movie_writer_lock(clean_db, CLASSIC, wait_s=30):
