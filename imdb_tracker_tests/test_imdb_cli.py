@@ -1,4 +1,5 @@
-"""``imdb-tracker scrape`` in a subprocess against the replica."""
+"""``imdb-tracker scrape`` in a subprocess against the replica (its requests take their turns in the
+session database's shared request budget)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from imdb_tracker_dev.replica import Fault, Replica
 from imdb_tracker_tests.cli_support import run_cli
+
+pytestmark = pytest.mark.usefixtures("database_urls")
 
 
 def _scrape(*args: str, cwd: Path, **env_vars: str) -> subprocess.CompletedProcess[str]:
