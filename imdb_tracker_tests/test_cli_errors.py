@@ -39,9 +39,7 @@ def test_scrape_output_in_a_missing_directory_is_refused_before_any_request(
     assert fresh_imdb_replica.total_requests == 0
 
 
-@pytest.mark.parametrize(
-    "url", ["not a url", "http://exa mple.com", "http://-imdb-.com", "ftp://www.imdb.com"]
-)
+@pytest.mark.parametrize("url", ["not a url", "http://exa mple.com"])
 def test_a_base_url_that_cannot_be_valid_fails_at_once(url: str) -> None:
     done = run_cli("scrape", "tt0029583", "--base-url", url)
     assert_one_line_error(done, f"--base-url {url!r} {NOT_A_URL}")
