@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
 
-from imdb_tracker.imdb.errors import LayoutChanged
+from imdb_tracker.imdb.browser import ImdbBrowser, imdb_host_matcher
+from imdb_tracker.imdb.errors import InvalidUrl, LayoutChanged
 from imdb_tracker.imdb.graphql import PersistedQuery
 from imdb_tracker.imdb.jsonpath import lookup, require
 from imdb_tracker.imdb.models import TitleSuggestion
@@ -21,6 +23,7 @@ from imdb_tracker.imdb.parsing import (
 from imdb_tracker.imdb.ratelimit import Backoff, TokenBucket, parse_retry_after
 from imdb_tracker.imdb.reviews import SeenIds
 from imdb_tracker.imdb.search import best_movie_match, parse_suggestions, suggestion_url
+from imdb_tracker.imdb.urls import check_site_url
 from imdb_tracker_dev.replica.data import shared_dir
 
 pytestmark = pytest.mark.fast
@@ -306,3 +309,39 @@ def test_persisted_query_is_replayed_with_new_cursor_sort_and_size() -> None:
     assert (
         PersistedQuery.from_request("POST", "https://x/", {}, json.dumps({"operationName": "Other"})) is None
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "http://exa mple.com",
+        "http://-imdb-.com",
+        "ftp://www.imdb.com",
+        "http://:80",
+        "http://x.com:99999",
+    ],
+)
+def test_urls_that_cannot_be_loaded_are_rejected_before_any_browser(url: str) -> None:
+    with pytest.raises(InvalidUrl, match=f"^IMDb base URL {re.escape(repr(url))} is not an http"):
+        ImdbBrowser(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://www.imdb.com/", "https://www.imdb.com"),
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+        ("https://[::1]:8443", "https://[::1]:8443"),
+    ],
+)
+def test_site_urls_keep_their_form(url: str, kept: str) -> None:
+    assert check_site_url(url) == kept
+
+
+def test_budgeted_hosts_are_the_sites_own() -> None:
+    prod = imdb_host_matcher("https://www.imdb.com", "https://v3.sg.media-imdb.com")
+    assert all(map(prod, ["www.imdb.com", "imdb.com", "caching.graphql.imdb.com", "v3.sg.media-imdb.com"]))
+    assert not any(map(prod, ["m.media-amazon.com", "notimdb.com", "fls-na.amazon.com"]))
+    replica = imdb_host_matcher("http://127.0.0.1:8765")
+    assert replica("127.0.0.1") and not replica("localhost")
