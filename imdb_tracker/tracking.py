@@ -89,6 +89,8 @@ class ReviewSync:
     """Complete, and returned about as many reviews as IMDb announces: counts towards removals."""
     removed: int = 0
     stored: int = 0
+    lock_wait_s: float = 0.0
+    """How long another writer of the movie kept this one waiting."""
 
 
 def sync_reviews(
@@ -114,7 +116,8 @@ def sync_reviews(
     with engine.begin() as conn:
         register_movie(conn, movie_id)
     sync = ReviewSync(movie_id, incremental)
-    with movie_writer_lock(engine, movie_id, lock_wait_s):
+    with movie_writer_lock(engine, movie_id, lock_wait_s) as waited:
+        sync.lock_wait_s = waited
         started_at = now_utc()
         scrape = browser.scrape_reviews(movie_id, max_reviews=max_reviews)
         try:

@@ -32,12 +32,13 @@ class MovieBusy(Exception):
 
 
 @contextmanager
-def movie_writer_lock(engine: Engine, movie_id: str, wait_s: float = DEFAULT_WAIT_S) -> Iterator[None]:
+def movie_writer_lock(engine: Engine, movie_id: str, wait_s: float = DEFAULT_WAIT_S) -> Iterator[float]:
     """Hold the writer lock of ``movie_id`` for the block, waiting up to ``wait_s`` for it
-    (then :class:`MovieBusy`)."""
+    (then :class:`MovieBusy`); the block receives the seconds it waited."""
     keys = {"space": REVIEWS_LOCK_SPACE, "movie": movie_id}
     with engine.connect() as conn:
-        deadline = time.monotonic() + wait_s
+        started = time.monotonic()
+        deadline = started + wait_s
         while True:
             taken = conn.execute(
                 text("SELECT pg_try_advisory_lock(:space, hashtext(:movie))"), keys
@@ -49,7 +50,7 @@ def movie_writer_lock(engine: Engine, movie_id: str, wait_s: float = DEFAULT_WAI
                 raise MovieBusy(movie_id, wait_s)
             time.sleep(POLL_S)
         try:
-            yield
+            yield time.monotonic() - started
         finally:
             try:
                 conn.execute(text("SELECT pg_advisory_unlock(:space, hashtext(:movie))"), keys)

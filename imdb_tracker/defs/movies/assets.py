@@ -145,7 +145,7 @@ def movie_reviews(
             max_reviews=config.max_reviews,
             on_page=lambda s: context.log.debug(f"{movie_id}: {s.counts.total} reviews stored so far"),
         )
-    elapsed = time.monotonic() - started
+    elapsed = time.monotonic() - started - sync.lock_wait_s
     with engine.connect() as conn:
         preview = _newest_reviews_markdown(conn, movie_id)
     if not sync.complete:
@@ -166,6 +166,7 @@ def movie_reviews(
             "complete": sync.complete,
             "removal_evidence": sync.removal_evidence,
             "stored": sync.stored,
+            "writer_lock_wait_s": round(sync.lock_wait_s, 1),
             "reviews_per_second": round(sync.counts.total / elapsed, 1) if elapsed else 0.0,
             "dagster/row_count": sync.stored,
             "newest_reviews": dg.MetadataValue.md(preview),
