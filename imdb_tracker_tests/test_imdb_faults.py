@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imdb_tracker.imdb.errors import RateLimited, ServerError
+from imdb_tracker.imdb.errors import BrowserHung, RateLimited, ServerError
 from imdb_tracker.imdb.models import Review
 from imdb_tracker_dev.replica import Fault, Replica
 from imdb_tracker_tests.fakes import replica_browser
@@ -118,3 +118,38 @@ def test_persistent_rate_limiting_gives_up(fresh_imdb_replica: Replica) -> None:
         with pytest.raises(RateLimited, match="gave up after 1 attempt"):
             list(browser.scrape_reviews(MOVIE))  # a Retry-After beyond the cap is not waited out
         assert replica.requests["graphql"] == 2
+
+
+def test_the_page_after_a_waf_challenge_is_read_once_its_document_is_complete(
+    fresh_imdb_replica: Replica,
+) -> None:
+    """The reload after a challenge answers before its (slow) document replaces the challenge page;
+    reading the page then finds no ``__NEXT_DATA__``. Each load here meets a fresh challenge."""
+    replica = fresh_imdb_replica
+    replica.waf = True
+    replica.document_body_delay_s = 0.3
+    loads = 25
+    with replica_browser(replica) as browser:
+        for _ in range(loads):
+            replica.expire_waf_tokens()
+            meta = browser.fetch_metadata(MOVIE)
+            # review_count and popularity exist only in __NEXT_DATA__ (not in the JSON-LD fallback)
+            assert (meta.review_count, meta.popularity) == (429, 2163)
+    assert replica.requests["verify"] == loads
+
+
+def test_a_browser_call_that_never_returns_is_cut_at_its_bound(imdb_replica: Replica) -> None:
+    with replica_browser(imdb_replica) as browser:
+        session = browser._session
+        page = session.new_page()
+        with (
+            pytest.raises(
+                BrowserHung, match="did not finish evaluating a promise that never settles within 2 s"
+            ),
+            session.bounded("evaluating a promise that never settles", 2),
+        ):
+            page.evaluate("() => new Promise(() => {})")
+        with pytest.raises(BrowserHung):  # the browser is gone: every later call says so at once
+            browser.fetch_metadata(MOVIE)
+    with replica_browser(imdb_replica) as browser:  # closing it did not hang; a new one works
+        assert browser.fetch_metadata(MOVIE).review_count == 429
