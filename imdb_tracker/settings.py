@@ -48,13 +48,13 @@ class Settings(BaseSettings):
     # IMDb scraping.
     imdb_base_url: str = IMDB_DEFAULT_BASE_URL
     imdb_suggestion_url: str | None = None
-    imdb_requests_per_second: float = Field(2.0, gt=0)
+    imdb_requests_per_second: float = Field(default=2.0, gt=0)
     """Requests per second to each IMDb host, for every process together (shared in the database)."""
     imdb_storage_state: Path | None = None
-    imdb_timeout_s: float = Field(30.0, gt=0)
+    imdb_timeout_s: float = Field(default=30.0, gt=0)
 
     # Dagster's run history: finished runs older than this are deleted (see prune_run_history_hourly).
-    run_history_keep_days: int = Field(7, ge=1)
+    run_history_keep_days: int = Field(default=7, ge=1)
 
     # Sentiment.
     sentiment_backend: Literal["auto", "offline", "openai"] = "auto"

@@ -34,13 +34,13 @@ from playwright.sync_api import (
     BrowserContext,
     Page,
     Playwright,
-    PlaywrightContextManager,
     Response,
     Route,
     sync_playwright,
 )
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api._context_manager import PlaywrightContextManager
 
 from imdb_tracker.imdb.errors import (
     ImdbError,
