@@ -38,6 +38,18 @@ def run_cli(
     )
 
 
+def start_ui(port: int, **env: str) -> subprocess.Popen:
+    """``imdb-tracker ui`` (webserver + daemon) on ``port`` in a process group of its own, with this
+    process's environment plus ``env``; end it with :func:`stop_process_group`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "imdb_tracker", "ui", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def stop_process_group(process: subprocess.Popen, timeout: float = 30) -> None:
     """End a process started with ``start_new_session=True`` and everything it started."""
     os.killpg(process.pid, signal.SIGTERM)

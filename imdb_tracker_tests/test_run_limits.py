@@ -9,9 +9,6 @@ monitoring interval (30 s), and run retries must launch it again and succeed.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 
@@ -24,7 +21,7 @@ from imdb_tracker.db.schema import movie_snapshots
 from imdb_tracker.defs.partitions import MOVIES_PARTITION, PARTITION_TAG
 from imdb_tracker.defs.policies import MAX_RUNTIME_TAG
 from imdb_tracker_dev.replica import Fault, start_replica
-from imdb_tracker_tests.cli_support import free_port, graphql, stop_process_group, wait_for_graphql
+from imdb_tracker_tests.cli_support import free_port, graphql, start_ui, stop_process_group, wait_for_graphql
 
 MOVIE = "tt0029583"
 BOUND_S = 20
@@ -54,18 +51,7 @@ def test_a_hung_metadata_run_fails_within_its_bound_and_its_retry_succeeds(
 ) -> None:
     replica = start_replica(faults=[Fault(route="title", every=1, hang=True, times=1)])
     port = free_port()
-    ui = subprocess.Popen(
-        [sys.executable, "-m", "imdb_tracker", "ui", "--port", str(port)],
-        env={
-            **os.environ,
-            "IMDB_BASE_URL": replica.base_url,
-            "IMDB_REQUESTS_PER_SECOND": "50",
-            "IMDB_TIMEOUT_S": "600",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    ui = start_ui(port, IMDB_BASE_URL=replica.base_url, IMDB_REQUESTS_PER_SECOND="50", IMDB_TIMEOUT_S="600")
     instance = DagsterInstance.get()
     started_at = datetime.now(UTC)
     try:

@@ -12,9 +12,6 @@ The movies are added as partitions, so `new_movies_sensor` adds metadata runs of
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 
@@ -23,7 +20,7 @@ from dagster_graphql import DagsterGraphQLClient
 
 from imdb_tracker.defs.partitions import MOVIES_PARTITION, PARTITION_TAG, SCRAPE_TAG
 from imdb_tracker_dev.replica.server import Fault, start_replica
-from imdb_tracker_tests.cli_support import free_port, stop_process_group, wait_for_graphql
+from imdb_tracker_tests.cli_support import free_port, start_ui, stop_process_group, wait_for_graphql
 
 MOVIES = [f"tt90000{n:02d}" for n in range(8)]
 REQUESTS = MOVIES + MOVIES[:4]  # 12 runs; the first four movies twice
@@ -46,13 +43,7 @@ def test_at_most_five_scrapes_and_one_per_movie(no_tracked_movies, database_urls
     for movie_id in MOVIES:
         replica.add_synthetic_movie(movie_id, 5)
     port = free_port()
-    ui = subprocess.Popen(
-        [sys.executable, "-m", "imdb_tracker", "ui", "--port", str(port)],
-        env={**os.environ, "IMDB_BASE_URL": replica.base_url, "IMDB_REQUESTS_PER_SECOND": "50"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    ui = start_ui(port, IMDB_BASE_URL=replica.base_url, IMDB_REQUESTS_PER_SECOND="50")
     instance = DagsterInstance.get()
     started_at = datetime.now(UTC)
     try:
