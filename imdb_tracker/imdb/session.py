@@ -250,6 +250,13 @@ class _SharedDriver(threading.local):
             self.playwright.stop()
             self.playwright = self.manager = None
 
+    def discard(self) -> None:
+        """Forget this thread's driver once its processes were killed (the next user starts a new one)."""
+        playwright, self.playwright, self.manager, self.users = self.playwright, None, None, 0
+        if playwright is not None:
+            with contextlib.suppress(Exception):  # the driver is gone: this only releases the event loop
+                playwright.stop()
+
     @property
     def pid(self) -> int | None:
         """Process id of this thread's Playwright driver (Node.js), when it runs."""
@@ -399,9 +406,12 @@ class BrowserSession:
                 if closer is not None:
                     with contextlib.suppress(PlaywrightError, ScrapeTimeout), self.bounded(what):
                         closer.close()
-        if self._playwright is not None:
+        if self._playwright is not None and self._watchdog.fired is None:
             with contextlib.suppress(PlaywrightError, ScrapeTimeout), self.bounded("stopping Playwright"):
                 _DRIVER.release()
+        elif self._playwright is not None:  # a call hung: end the rest of the driver, start afresh next time
+            self._kill_driver()
+            _DRIVER.discard()
         self._watchdog.close()
         self._playwright = self._browser = self._context = None
         self._driver_pid = None
