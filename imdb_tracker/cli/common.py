@@ -15,7 +15,7 @@ import click
 from pydantic import ValidationError
 from sqlalchemy import Engine, create_engine
 
-from imdb_tracker.db.server import DatabaseUrls
+from imdb_tracker.db.server import CONNECT_ARGS, DatabaseUrls
 from imdb_tracker.settings import Settings, get_settings, invalid_settings_message
 
 EXIT_FAILURE = 1
@@ -59,7 +59,7 @@ class Runtime:
     @cached_property
     def engine(self) -> Engine:
         """Engine on the tracker database."""
-        return create_engine(self.urls.tracker)
+        return create_engine(self.urls.tracker, pool_pre_ping=True, connect_args=CONNECT_ARGS)
 
     @cached_property
     def instance(self):  # -> dagster.DagsterInstance

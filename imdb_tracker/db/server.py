@@ -13,6 +13,10 @@ log = logging.getLogger(__name__)
 
 DAGSTER_DATABASE = "dagster"
 
+CONNECT_ARGS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10}
+"""psycopg2 options of the tracker's engines: connecting gives up after 10 s, and TCP keepalives
+notice within about a minute a server that went away mid-query (ignored on Unix sockets)."""
+
 
 @dataclass(frozen=True)
 class DatabaseConfig:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine
 from imdb_tracker.backup.retention import RetentionPolicy
 from imdb_tracker.db.migrate import upgrade
 from imdb_tracker.db.request_budget import SharedRequestBudget
-from imdb_tracker.db.server import DatabaseConfig, DatabaseUrls, resolve_database_urls
+from imdb_tracker.db.server import CONNECT_ARGS, DatabaseConfig, DatabaseUrls, resolve_database_urls
 from imdb_tracker.imdb.browser import ImdbBrowser
 from imdb_tracker.imdb.factory import browser_options
 from imdb_tracker.reception.delivery import DeliveryPolicy
@@ -83,7 +83,7 @@ class TrackerDatabase(dg.ConfigurableResource):
     def engine(self) -> Engine:
         """A pooled engine, one per resource instance."""
         if self._engine is None:
-            self._engine = create_engine(self.urls().tracker, pool_pre_ping=True)
+            self._engine = create_engine(self.urls().tracker, pool_pre_ping=True, connect_args=CONNECT_ARGS)
         return self._engine
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
