@@ -23,6 +23,9 @@ RATE = 4.0
 MOVIES = [f"tt91000{n:02d}" for n in range(5)]
 REVIEWS = 270  # per scrape: the title page, the reviews page, the page's "25 more", 5 GraphQL pages
 STATIC_ROUTES = {"image", "challenge"}
+DELIVERY_JITTER_S = 0.5
+"""A request reaches the replica up to this long after its turn on a busy machine (the browser's
+network stack, thread scheduling): the windows below allow for it."""
 
 
 @pytest.fixture
@@ -43,6 +46,11 @@ def peak_count(times: list[float], window_s: float) -> int:
             first += 1
         peak = max(peak, last - first + 1)
     return peak
+
+
+def allowed(window_s: float) -> float:
+    """The most requests the budget lets arrive within ``window_s`` seconds."""
+    return (window_s + DELIVERY_JITTER_S) * RATE + 1
 
 
 def budgeted_arrivals(replica: Replica) -> list[float]:
@@ -96,8 +104,9 @@ def test_five_concurrent_scrapes_stay_within_one_budget(replica: Replica) -> Non
         f"\nshared budget {RATE:g}/s: {len(arrivals)} requests in {busy:.1f} s, "
         f"peak {peak_1s} in 1 s, {peak_2s} in 2 s"
     )
-    # Requests start at least 1/RATE apart: any W seconds hold at most W * RATE + 1 of them.
-    assert peak_1s <= RATE + 1 and peak_2s <= 2 * RATE + 1
+    # Turns are 1/RATE apart: any W seconds of arrivals hold at most (W + jitter) * RATE + 1 requests,
+    # and the combined rate over the whole run is within the budget.
+    assert peak_1s <= allowed(1.0) and peak_2s <= allowed(2.0)
     assert (len(arrivals) - 1) / busy <= RATE * 1.05
 
 
@@ -117,4 +126,4 @@ def test_budgets_of_their_own_would_let_five_processes_exceed_it(replica: Replic
         f"\nper-process budgets of {RATE:g}/s: {len(arrivals)} requests, "
         f"peak {peak_count(arrivals, 1.0)} in 1 s, {peak_count(arrivals, 2.0)} in 2 s"
     )
-    assert peak_count(arrivals, 2.0) > 2 * RATE + 1
+    assert peak_count(arrivals, 1.0) > allowed(1.0) and peak_count(arrivals, 2.0) > allowed(2.0)
