@@ -92,6 +92,7 @@ def scrape_processes(replica: Replica, command: list[str]) -> list[subprocess.Co
     return results
 
 
+@pytest.mark.slow
 def test_five_concurrent_scrapes_stay_within_one_budget(replica: Replica) -> None:
     command = [sys.executable, "-m", "imdb_tracker", "scrape", "--base-url", replica.base_url]
     results = scrape_processes(replica, [*command, "--rate", str(RATE)])
@@ -110,6 +111,7 @@ def test_five_concurrent_scrapes_stay_within_one_budget(replica: Replica) -> Non
     assert (len(arrivals) - 1) / busy <= RATE * 1.05
 
 
+@pytest.mark.slow
 def test_budgets_of_their_own_would_let_five_processes_exceed_it(replica: Replica) -> None:
     """The control: the same five scrapes, each with an in-process budget of RATE, go well past it."""
     script = (
