@@ -66,7 +66,7 @@ def test_bad_settings_from_the_environment_or_dotenv_are_one_line(tmp_path: Path
     (tmp_path / ".env").write_text("IMDB_BASE_URL=not a url\n", encoding="utf-8")
     for command in (["settings", "show"], ["scrape", "tt0029583"], ["movies", "list"]):
         done = run_cli(*command, cwd=tmp_path, drop_env=["IMDB_BASE_URL"])
-        assert_one_line_error(done, f"IMDB_BASE_URL 'not a url' {NOT_A_URL}")
+        assert_one_line_error(done, f"invalid setting IMDB_BASE_URL: 'not a url' {NOT_A_URL}")
 
 
 def test_every_command_reads_dotenv(imdb_replica: Replica, tmp_path: Path) -> None:
