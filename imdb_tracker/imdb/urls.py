@@ -21,12 +21,11 @@ def _valid_host(host: str) -> bool:
     return len(host) <= 253 and all(_LABEL.match(label) for label in labels)
 
 
-def check_site_url(url: str, name: str = "URL") -> str:
+def check_site_url(url: str, name: str = "") -> str:
     """``url`` without a trailing slash when it is an ``http``/``https`` URL with a valid host name
-    (and port); raises :class:`InvalidUrl` naming ``name`` otherwise."""
-    problem = (
-        f"{name} {url!r} is not an http:// or https:// URL with a valid host (e.g. https://www.imdb.com)"
-    )
+    (and port); raises :class:`InvalidUrl` (naming ``name``, when given) otherwise."""
+    subject = f"{name} {url!r}" if name else repr(url)
+    problem = f"{subject} is not an http:// or https:// URL with a valid host (e.g. https://www.imdb.com)"
     try:
         parts = urlsplit(url.strip())
         port_ok = parts.port is None or parts.port > 0
