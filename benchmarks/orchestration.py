@@ -31,7 +31,7 @@ def main() -> None:
     from imdb_tracker.db.schema import movie_snapshots, movies
     from imdb_tracker.db.server import stop_embedded_server
     from imdb_tracker.defs.movies.automation import (
-        movie_metadata_hourly,
+        movie_metadata_batch_hourly,
         movie_reviews_daily,
         new_movies_sensor,
         new_reviews_sensor,
@@ -60,10 +60,13 @@ def main() -> None:
     instance.add_dynamic_partitions(MOVIES_PARTITION, ids)
     tick = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
+    batching = build_resources(settings)["batching"]
+
     def hourly():
-        return list(
-            movie_metadata_hourly(build_schedule_context(instance=instance, scheduled_execution_time=tick))
+        context = build_schedule_context(
+            instance=instance, scheduled_execution_time=tick, resources={"batching": batching}
         )
+        return list(movie_metadata_batch_hourly(context))
 
     def daily():
         return list(
@@ -80,7 +83,7 @@ def main() -> None:
     print(f"{args.movies} movie partitions, {args.repeat} ticks each (embedded PostgreSQL, {home})")
     print(f"{'tick':<28}{'run requests':>14}{'median s':>10}{'max s':>8}  target ≤ 5 s")
     for name, evaluate in (
-        ("movie_metadata_hourly", hourly),
+        ("movie_metadata_batch_hourly", hourly),
         ("movie_reviews_daily", daily),
         ("new_reviews_sensor", reviews_sensor),
         ("new_movies_sensor", movies_sensor),

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     """Requests per second to each IMDb host, for every process together (shared in the database)."""
     imdb_storage_state: Path | None = None
     imdb_timeout_s: float = Field(default=30.0, gt=0)
+    metadata_batch_size: int = Field(default=100, ge=1)
+    """Most movies one hourly metadata run refreshes with its one browser (README "Scale")."""
 
     # Dagster's run history: finished runs older than this are deleted (see prune_run_history_hourly).
     run_history_keep_days: int = Field(default=7, ge=1)

@@ -1,18 +1,21 @@
 """Scrape one movie and store it: the per-movie work every writer does (plain Python, no Dagster).
 
 The Dagster assets call these functions for one movie (one partition) with a started browser and
-the tracker database; a run that handles many movies with one browser calls them once per movie.
+the tracker database; the hourly metadata batches refresh many movies with one browser through
+:func:`refresh_metadata_batch`, each movie on its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from imdb_tracker.db.locks import DEFAULT_WAIT_S, movie_writer_lock
+from imdb_tracker.db.locks import DEFAULT_WAIT_S, MovieBusy, movie_writer_lock
 from imdb_tracker.db.movies import poster_source, register_movie, save_poster
 from imdb_tracker.db.quality import within_count_tolerance
 from imdb_tracker.db.reviews import (
@@ -24,7 +27,14 @@ from imdb_tracker.db.reviews import (
     upsert_reviews,
 )
 from imdb_tracker.imdb.browser import ImdbBrowser
-from imdb_tracker.imdb.errors import ImdbError
+from imdb_tracker.imdb.errors import (
+    BrowserHung,
+    ImdbError,
+    InvalidUrl,
+    LayoutChanged,
+    MovieNotFound,
+    SignInRequired,
+)
 from imdb_tracker.imdb.models import MovieMetadata
 from imdb_tracker.imdb.posters import Poster, PosterRejected, sized_poster_url
 
@@ -44,18 +54,108 @@ class MetadataRefresh:
     """The poster stored (size, type, source), ``unchanged``, or why none was stored."""
 
 
-def refresh_metadata(browser: ImdbBrowser, engine: Engine, movie_id: str) -> MetadataRefresh:
+PERMANENT_ERRORS = (MovieNotFound, LayoutChanged, SignInRequired, InvalidUrl)
+"""Scraping errors that no retry will fix."""
+
+
+def refresh_metadata(
+    browser: ImdbBrowser, engine: Engine, movie_id: str, *, lock_wait_s: float = DEFAULT_WAIT_S
+) -> MetadataRefresh:
     """Scrape the title page of ``movie_id`` and store it (``movies`` row + a ``movie_snapshots``
-    row), with its poster when the page names one not stored yet."""
-    meta = browser.fetch_metadata(movie_id)
-    with engine.connect() as conn:
-        stored_from = poster_source(conn, movie_id)
-    poster, note = new_poster(browser, meta, stored_from)
-    with engine.begin() as conn:
-        save_metadata(conn, meta, now_utc())
-        if poster is not None:
-            save_poster(conn, movie_id, poster)
+    row), with its poster when the page names one not stored yet, holding the movie's metadata
+    writer lock (waiting up to ``lock_wait_s`` for it, then :class:`~imdb_tracker.db.locks.MovieBusy`)."""
+    with movie_writer_lock(engine, movie_id, lock_wait_s, what="metadata"):
+        meta = browser.fetch_metadata(movie_id)
+        with engine.connect() as conn:
+            stored_from = poster_source(conn, movie_id)
+        poster, note = new_poster(browser, meta, stored_from)
+        with engine.begin() as conn:
+            save_metadata(conn, meta, now_utc())
+            if poster is not None:
+                save_poster(conn, movie_id, poster)
     return MetadataRefresh(meta, poster is not None, note)
+
+
+@dataclass(frozen=True)
+class MovieRefreshOutcome:
+    """What became of one movie of :func:`refresh_metadata_batch`."""
+
+    movie_id: str
+    refreshed: MetadataRefresh | None
+    """What was stored; None when the movie failed or was skipped."""
+    error: str | None = None
+    """Why it failed (None when it was refreshed or skipped)."""
+    permanent: bool = False
+    """The error is one no retry will fix (missing title, changed layout, sign-in wall)."""
+    busy: bool = False
+    """Skipped: another writer was refreshing the movie's metadata at that moment."""
+    seconds: float = 0.0
+
+
+@dataclass
+class BatchOutage(Exception):
+    """The batch stopped after ``failures`` transient failures in a row: IMDb (or the browser) is
+    down, not one movie. ``outcomes`` are the movies done before; the rest were not attempted."""
+
+    failures: int
+    outcomes: list[MovieRefreshOutcome]
+
+    def __str__(self) -> str:
+        last = self.outcomes[-1].error if self.outcomes else ""
+        return f"{self.failures} movies in a row failed to refresh; stopping the batch (last error: {last})"
+
+
+BATCH_LOCK_WAIT_S = 5.0
+"""How long a batch waits for a movie whose metadata another writer is refreshing, then skips it."""
+MAX_FAILURES_IN_A_ROW = 5
+
+
+def refresh_metadata_batch(
+    open_browser: Callable[[], AbstractContextManager[ImdbBrowser]],
+    engine: Engine,
+    movie_ids: Sequence[str],
+    *,
+    lock_wait_s: float = BATCH_LOCK_WAIT_S,
+    max_failures_in_a_row: int = MAX_FAILURES_IN_A_ROW,
+) -> Iterator[MovieRefreshOutcome]:
+    """Refresh the metadata of many movies with one browser, yielding each movie's outcome as it is
+    stored, so that each is reported on its own.
+
+    One movie's failure does not stop the others: it is yielded with its error. A browser that hung
+    (and was stopped) is replaced before the next movie. A movie whose metadata another writer holds
+    is skipped (``busy``): that writer is refreshing it. ``max_failures_in_a_row`` transient
+    failures in a row raise :class:`BatchOutage` (an outage would otherwise cost every movie its
+    full retry time).
+    """
+    outcomes: list[MovieRefreshOutcome] = []
+    failures_in_a_row = 0
+    with ExitStack() as stack:
+        browser: ImdbBrowser | None = None
+        for movie_id in movie_ids:
+            if browser is None:
+                browser = stack.enter_context(open_browser())
+            started = time.monotonic()
+            try:
+                refreshed = refresh_metadata(browser, engine, movie_id, lock_wait_s=lock_wait_s)
+                outcome = MovieRefreshOutcome(movie_id, refreshed, seconds=time.monotonic() - started)
+            except MovieBusy:
+                outcome = MovieRefreshOutcome(movie_id, None, busy=True, seconds=time.monotonic() - started)
+            except ImdbError as exc:
+                outcome = MovieRefreshOutcome(
+                    movie_id,
+                    None,
+                    error=str(exc),
+                    permanent=isinstance(exc, PERMANENT_ERRORS),
+                    seconds=time.monotonic() - started,
+                )
+                if isinstance(exc, BrowserHung):
+                    stack.close()  # the watchdog stopped it: the next movie gets a new browser
+                    browser = None
+            failures_in_a_row = failures_in_a_row + 1 if outcome.error and not outcome.permanent else 0
+            outcomes.append(outcome)
+            yield outcome
+            if failures_in_a_row >= max_failures_in_a_row:
+                raise BatchOutage(failures_in_a_row, outcomes)
 
 
 def new_poster(

@@ -25,7 +25,7 @@ from imdb_tracker.defs.movies.assets import (
     review_sentiments as sentiments_asset,
 )
 from imdb_tracker.defs.movies.automation import (
-    movie_metadata_hourly,
+    movie_metadata_batch_hourly,
     movie_reviews_daily,
     new_movies_sensor,
     new_reviews_sensor,
@@ -238,21 +238,26 @@ def test_unknown_movie_fails_clearly_and_writes_nothing(
 
 def test_hourly_schedule_requests_each_movie_once_per_tick(pipeline_run, instance) -> None:
     tick = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
-    requests = list(
-        movie_metadata_hourly(build_schedule_context(instance=instance, scheduled_execution_time=tick))
-    )
-    assert sorted(r.partition_key for r in requests) == sorted(
-        instance.get_dynamic_partitions(MOVIES_PARTITION)
-    )
-    again = list(
-        movie_metadata_hourly(build_schedule_context(instance=instance, scheduled_execution_time=tick))
-    )
+    resources = {"batching": pipeline_resources()["batching"]}
+
+    def hourly() -> list:
+        context = build_schedule_context(
+            instance=instance, scheduled_execution_time=tick, resources=resources
+        )
+        return list(movie_metadata_batch_hourly(context))
+
+    requests = hourly()
+    batched = [
+        m for r in requests for m in r.run_config["ops"]["movie_metadata_batch"]["config"]["movie_ids"]
+    ]
+    assert batched == sorted(instance.get_dynamic_partitions(MOVIES_PARTITION))  # each movie in one batch
+    again = hourly()
     assert [r.run_key for r in again] == [r.run_key for r in requests]  # same tick, same keys: deduplicated
     assert len({r.run_key for r in requests}) == len(requests)
     daily = list(
         movie_reviews_daily(build_schedule_context(instance=instance, scheduled_execution_time=tick))
     )
-    assert {r.partition_key for r in daily} == {r.partition_key for r in requests}
+    assert {r.partition_key for r in daily} == set(batched)
 
 
 def test_new_reviews_sensor_requests_a_scrape_once_per_announcement(pipeline_run, engine, instance) -> None:

@@ -251,6 +251,15 @@ class RunRetention(dg.ConfigurableResource):
     runs_per_tick: int = 10_000
 
 
+class RunBatching(dg.ConfigurableResource):
+    """How scheduled work is grouped into runs: at most ``metadata_batch_size`` movies per hourly
+    metadata run, and at least ``parallel_runs`` runs when there are that many movies (the run
+    queue runs five scrapes at once, so the budget is shared by five browsers)."""
+
+    metadata_batch_size: int
+    parallel_runs: int = 5
+
+
 def effective_sentiment_backend(settings: Settings) -> str:
     """``auto`` resolved: ``openai`` when an API key is set, else ``offline``."""
     if settings.sentiment_backend != "auto":
@@ -306,6 +315,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             alert_max_age_days=settings.reception_alert_max_age_days,
         ),
         "run_retention": RunRetention(keep_days=settings.run_history_keep_days),
+        "batching": RunBatching(metadata_batch_size=settings.metadata_batch_size),
         "s3": S3Resource(
             region_name=settings.aws_region,
             endpoint_url=settings.s3_endpoint_url,

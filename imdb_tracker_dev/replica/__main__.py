@@ -15,6 +15,13 @@ def _synthetic(spec: str) -> tuple[str, int]:
     return movie_id, int(count)
 
 
+def _id_range(spec: str) -> tuple[str, str]:
+    first, _, last = spec.partition("-")
+    if not (first.startswith("tt") and last.startswith("tt")):
+        raise argparse.ArgumentTypeError(f"expected ttNNNNNNN-ttNNNNNNN, got {spec!r}")
+    return first, last
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse options and serve until interrupted."""
     parser = argparse.ArgumentParser(prog="python -m imdb_tracker_dev.replica", description=__doc__)
@@ -37,6 +44,20 @@ def main(argv: list[str] | None = None) -> None:
         metavar="ttNNNNNNN:COUNT",
         help="add a replica-only movie with COUNT reviews (repeatable)",
     )
+    parser.add_argument(
+        "--synthetic-range",
+        type=_id_range,
+        default=None,
+        metavar="ttNNNNNNN-ttNNNNNNN",
+        help="serve every title in this range as a synthetic movie (benchmarks with thousands of movies)",
+    )
+    parser.add_argument(
+        "--synthetic-reviews",
+        type=int,
+        default=0,
+        metavar="COUNT",
+        help="reviews of each movie of --synthetic-range (default 0)",
+    )
     args = parser.parse_args(argv)
     replica = Replica(
         host=args.host,
@@ -45,6 +66,8 @@ def main(argv: list[str] | None = None) -> None:
         sign_in_wall=args.sign_in_wall,
         synthetic=dict(args.synthetic),
         document_body_delay_s=args.document_body_delay,
+        synthetic_range=args.synthetic_range,
+        synthetic_reviews=args.synthetic_reviews,
     )
     print(f"IMDb replica serving {', '.join(sorted(replica.movies))} at {replica.base_url}", flush=True)
     try:

@@ -51,6 +51,7 @@ _ROUTES = [
     ("verify", re.compile(r"^/challenge/verify$")),
 ]
 _WAF_GUARDED = {"title", "reviews", "graphql"}
+_MOVIE_ROUTES = {"title", "reviews", "image"}
 _PAGE_SORTS = {
     "submission_date": "SUBMISSION_DATE",
     "featured": "HELPFULNESS_SCORE",
@@ -70,6 +71,14 @@ def _sort_key(by: str):
     if by == "USER_RATING":
         return lambda r: (r.rating or 0, r.number)
     return lambda r: (r.helpful_up - r.helpful_down, r.helpful_up, r.number)
+
+
+def _id_range(first: str, last: str) -> range:
+    """The numbers of the ids ``first`` to ``last`` (inclusive), e.g. ``tt9100000``-``tt9104999``."""
+    for movie_id in (first, last):
+        if not re.fullmatch(r"tt\d{7,8}", movie_id):
+            raise ValueError(f"expected a ttNNNNNNN id, got {movie_id!r}")
+    return range(int(first[2:]), int(last[2:]) + 1)
 
 
 def encode_cursor(offset: int) -> str:
@@ -102,7 +111,8 @@ class Fault:
 
     ``status=None`` only delays (to provoke client timeouts). ``retry_after`` adds that header.
     ``hang=True`` never answers (the connection stays open until the replica stops).
-    ``times`` limits how often the fault strikes (None: forever).
+    ``times`` limits how often the fault strikes (None: forever). ``movie_id`` limits it to the
+    requests of that title (title, reviews and poster routes), e.g. one failing title page.
     """
 
     route: str = "graphql"
@@ -112,6 +122,7 @@ class Fault:
     delay_s: float = 0.0
     hang: bool = False
     times: int | None = None
+    movie_id: str | None = None
     seen: int = field(default=0, init=False)
     struck: int = field(default=0, init=False)
 
@@ -131,6 +142,11 @@ class Replica:
     page, GraphQL ``total``), as IMDb's own count drifts from what its cursor chain returns.
 
     Every request is logged with its arrival time (:attr:`request_log`, ``/_replica/log``).
+
+    ``synthetic_range`` (first and last id, inclusive, e.g. ``("tt9100000", "tt9104999")``) serves
+    every title in it as a synthetic movie with ``synthetic_reviews`` reviews, made on first request
+    and the same on every replica (:func:`~imdb_tracker_dev.replica.data.synthetic_movie`): thousands
+    of tracked movies for benchmarks without listing them.
     """
 
     def __init__(
@@ -147,6 +163,8 @@ class Replica:
         synthetic: dict[str, int] | None = None,
         document_body_delay_s: float = 0.0,
         count_drift: int = 0,
+        synthetic_range: tuple[str, str] | None = None,
+        synthetic_reviews: int = 0,
     ) -> None:
         self.waf = waf
         self.document_body_delay_s = document_body_delay_s
@@ -169,6 +187,8 @@ class Replica:
         self.movies: dict[str, StoredMovie] = sample_movies()
         for movie_id, n_reviews in (synthetic or {}).items():
             self.add_synthetic_movie(movie_id, n_reviews)
+        self.synthetic_range = None if synthetic_range is None else _id_range(*synthetic_range)
+        self.synthetic_reviews = synthetic_reviews
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True
         self._server.replica = self  # type: ignore[attr-defined]
@@ -368,6 +388,18 @@ class Replica:
             self._ordered.clear()
             return review
 
+    def movie(self, movie_id: str) -> StoredMovie | None:
+        """The movie ``movie_id`` serves, made on first request when in :attr:`synthetic_range`."""
+        with self._lock:
+            movie = self.movies.get(movie_id)
+            if (
+                movie is None
+                and self.synthetic_range is not None
+                and int(movie_id[2:]) in self.synthetic_range
+            ):
+                movie = self.movies[movie_id] = synthetic_movie(movie_id, self.synthetic_reviews)
+            return movie
+
     def add_synthetic_movie(self, movie_id: str, n_reviews: int, title: str | None = None) -> StoredMovie:
         """A new movie whose ``n_reviews`` reviews repeat the sample under new ids."""
         movie = synthetic_movie(movie_id, n_reviews, title)
@@ -535,7 +567,7 @@ class _Handler(BaseHTTPRequestHandler):
                 {"x-amzn-waf-action": "challenge", "Cache-Control": "no-store"},
             )
             return
-        if self._apply_fault(route):
+        if self._apply_fault(route, match.group(1) if match and route in _MOVIE_ROUTES else None):
             return
         if match is None:
             self._html(404, render.not_found_page())
@@ -552,7 +584,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(
                 200, replica.suggestions(match.group(1), self.base_url), {"Access-Control-Allow-Origin": "*"}
             )
-        elif route == "image" and match.group(1) in replica.movies:
+        elif route == "image" and replica.movie(match.group(1)) is not None:
             self._send(
                 200, render.poster_png(match.group(1)), "image/png", {"Cache-Control": "max-age=86400"}
             )
@@ -582,9 +614,9 @@ class _Handler(BaseHTTPRequestHandler):
         cookie = f"{WAF_COOKIE}={key}.{self.replica.waf_token(key)}; Path=/; SameSite=Lax"
         self._json(200, {"ok": True}, {"Set-Cookie": cookie})
 
-    def _apply_fault(self, route: str) -> bool:
+    def _apply_fault(self, route: str, movie_id: str | None) -> bool:
         for fault in list(self.replica.faults):
-            if fault.route != route:
+            if fault.route != route or fault.movie_id not in (None, movie_id):
                 continue
             fault.seen += 1
             if fault.seen % fault.every or (fault.times is not None and fault.struck >= fault.times):
@@ -608,7 +640,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _title(self, movie_id: str) -> None:
         replica = self.replica
-        movie = replica.movies.get(movie_id)
+        movie = replica.movie(movie_id)
         if movie is None:
             self._html(404, render.not_found_page())
             return
@@ -623,7 +655,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reviews(self, movie_id: str, query: dict[str, str], signed_in: bool) -> None:
         replica = self.replica
-        movie = replica.movies.get(movie_id)
+        movie = replica.movie(movie_id)
         if movie is None:
             self._html(404, render.not_found_page())
             return

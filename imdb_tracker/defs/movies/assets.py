@@ -7,6 +7,7 @@ open the browser, call it for their partition and report.
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -24,18 +25,16 @@ from imdb_tracker.defs.movies.checks import (
 from imdb_tracker.defs.partitions import movies_partitions
 from imdb_tracker.defs.policies import IO_RETRY, OWNERS
 from imdb_tracker.defs.resources import ImdbClient, SentimentAnalyser, TrackerDatabase
-from imdb_tracker.imdb.errors import ImdbError, InvalidUrl, LayoutChanged, MovieNotFound, SignInRequired
-from imdb_tracker.tracking import refresh_metadata, sync_reviews
+from imdb_tracker.imdb.errors import ImdbError
+from imdb_tracker.tracking import PERMANENT_ERRORS, MetadataRefresh, refresh_metadata, sync_reviews
 
 GROUP = "imdb"
-
-# Errors that no retry will fix: say so once, clearly, and keep the stored data as it is.
-PERMANENT_ERRORS = (MovieNotFound, LayoutChanged, SignInRequired, InvalidUrl)
 
 
 @contextmanager
 def imdb_failures() -> Iterator[None]:
-    """Turn a scraping error into a Dagster ``Failure``: not retried when permanent."""
+    """Turn a scraping error into a Dagster ``Failure``: not retried when permanent (no retry
+    fixes those: say so once, clearly, and keep the stored data as it is)."""
     try:
         yield
     except PERMANENT_ERRORS as exc:
@@ -65,26 +64,29 @@ def movie_metadata(
     engine = database.engine()
     with imdb_failures(), imdb.open(engine) as browser:
         refreshed = refresh_metadata(browser, engine, movie_id)
-    meta = refreshed.metadata
     if not refreshed.poster_stored and refreshed.poster_note != "unchanged":
         context.log.warning(f"{movie_id}: poster not stored: {refreshed.poster_note}")
+    return dg.MaterializeResult(metadata=metadata_materialization(refreshed, time.monotonic() - started))
+
+
+def metadata_materialization(refreshed: MetadataRefresh, seconds: float) -> dict[str, Any]:
+    """The materialization metadata of one movie's metadata refresh (single-movie runs and batches alike)."""
+    meta = refreshed.metadata
     poster_md = (
         dg.MetadataValue.md(f"![poster]({meta.poster_url})")
         if meta.poster_url
         else dg.MetadataValue.text("-")
     )
-    return dg.MaterializeResult(
-        metadata={
-            "title": meta.title,
-            "year": meta.year,
-            "rating": meta.rating,
-            "votes": meta.votes,
-            "announced_review_count": meta.review_count,
-            "poster": poster_md,
-            "poster_stored": refreshed.poster_note,
-            "scrape_seconds": round(time.monotonic() - started, 2),
-        }
-    )
+    return {
+        "title": meta.title,
+        "year": meta.year,
+        "rating": meta.rating,
+        "votes": meta.votes,
+        "announced_review_count": meta.review_count,
+        "poster": poster_md,
+        "poster_stored": refreshed.poster_note,
+        "scrape_seconds": round(seconds, 2),
+    }
 
 
 class ReviewScrapeConfig(dg.Config):

@@ -4,7 +4,9 @@ Names follow one pattern across the code location: a job is ``<asset>_job``, a s
 ``<asset>_<cadence>`` and a sensor ``<what it reacts to>_sensor``.
 
 - ``new_movies_sensor``: a movie added from the CLI or the UI gets its metadata scraped at once.
-- ``movie_metadata_hourly``: metadata of every movie, every hour.
+- ``movie_metadata_batch_hourly``: metadata of every movie, every hour, in batches of many movies per run
+  (``movie_metadata_batch_job``, see ``batches.py``).
+- ``batch_failures_sensor``: a movie that failed in a batch is retried alone (a single-movie run).
 - ``new_reviews_sensor``: when the newest metadata announces more reviews than are stored, scrape
   the new ones (incremental: newest first, up to the first page already stored).
 - ``movie_reviews_daily``: full review re-scrape of every movie (edits, deletions, votes).
@@ -23,6 +25,12 @@ import dagster as dg
 
 from imdb_tracker.db.movies import movies_with_unscraped_reviews
 from imdb_tracker.defs.movies.assets import movie_metadata, movie_reviews, review_sentiments
+from imdb_tracker.defs.movies.batches import (
+    batch_run_request,
+    movie_metadata_batch_job,
+    retry_movies,
+    split_into_batches,
+)
 from imdb_tracker.defs.movies.checks import SCHEDULED_CHECKS
 from imdb_tracker.defs.partitions import SCRAPE_TAG, movies_partitions, tracked_movies
 from imdb_tracker.defs.policies import (
@@ -31,14 +39,14 @@ from imdb_tracker.defs.policies import (
     REVIEWS_RUN_LIMIT,
     SENTIMENTS_RUN_LIMIT,
 )
-from imdb_tracker.defs.resources import TrackerDatabase
+from imdb_tracker.defs.resources import RunBatching, TrackerDatabase
 
 movie_metadata_job = dg.define_asset_job(
     "movie_metadata_job",
     selection=dg.AssetSelection.assets(movie_metadata),
     partitions_def=movies_partitions,
     tags={SCRAPE_TAG: "metadata", **METADATA_RUN_LIMIT},
-    description="Scrape the title page of one movie.",
+    description="Scrape the title page of one movie (a movie just added, a retry, a manual run).",
 )
 
 movie_reviews_job = dg.define_asset_job(
@@ -70,14 +78,22 @@ def one_run_per_movie(context: dg.ScheduleEvaluationContext, tick_format: str) -
 
 
 @dg.schedule(
-    name="movie_metadata_hourly",
-    job=movie_metadata_job,
+    name="movie_metadata_batch_hourly",
+    job=movie_metadata_batch_job,
     cron_schedule="0 * * * *",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Metadata of every tracked movie, hourly (one run per movie).",
+    description="Metadata of every tracked movie, hourly, in batches of up to METADATA_BATCH_SIZE movies "
+    "per run (one browser each, a materialization per movie).",
 )
-def movie_metadata_hourly(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-    return one_run_per_movie(context, "%Y-%m-%dT%H:%M")
+def movie_metadata_batch_hourly(
+    context: dg.ScheduleEvaluationContext, batching: RunBatching
+) -> list[dg.RunRequest]:
+    """Consecutive batches of the sorted movies, keyed ``batch:tick`` so a repeated tick adds nothing."""
+    tick = context.scheduled_execution_time.strftime("%Y-%m-%dT%H:%M")
+    batches = split_into_batches(
+        tracked_movies(context.instance), batching.metadata_batch_size, batching.parallel_runs
+    )
+    return [batch_run_request(batch, f"metadata-batch-{index}:{tick}") for index, batch in enumerate(batches)]
 
 
 @dg.schedule(
@@ -140,6 +156,21 @@ def new_movies_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     tracked = tracked_movies(context.instance)
     run_requests = [dg.RunRequest(partition_key=movie_id) for movie_id in tracked if movie_id not in seen]
     return dg.SensorResult(run_requests=run_requests, cursor=json.dumps(tracked))
+
+
+@dg.run_status_sensor(
+    name="batch_failures_sensor",
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[movie_metadata_batch_job],
+    request_job=movie_metadata_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Retries each movie that failed in a metadata batch alone, in a single-movie run.",
+)
+def batch_failures_sensor(context: dg.RunStatusSensorContext) -> list[dg.RunRequest]:
+    """One ``movie_metadata_job`` run per movie the batch listed, keyed ``batch run:movie``."""
+    run = context.dagster_run
+    return [dg.RunRequest(run_key=f"{run.run_id}:{m}", partition_key=m) for m in retry_movies(run)]
 
 
 sentiments_automation_sensor = dg.AutomationConditionSensorDefinition(
