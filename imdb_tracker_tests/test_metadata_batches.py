@@ -6,17 +6,22 @@ and another movie's metadata writer lock is held by "another run" throughout. Th
 stored and each gets its own materialization of its `movie_metadata` partition; the failed one is
 listed by the run and `batch_failures_sensor` asks for a single-movie run of it alone, which then
 stores it; the locked one is skipped (its writer is refreshing it), neither written nor retried.
+The second test takes the same path through `imdb-tracker ui`: the run queue, the daemon's run
+launcher, and the daemon evaluating `batch_failures_sensor`.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
 from dagster import AssetRecordsFilter, DagsterEventType, DagsterInstance
+from dagster_graphql import DagsterGraphQLClient
 from sqlalchemy import Engine, func, select
 
 from imdb_tracker.db.locks import movie_writer_lock
@@ -36,6 +41,8 @@ from imdb_tracker.defs.movies.batches import (
 from imdb_tracker.defs.partitions import MOVIES_PARTITION, PARTITION_TAG, SCRAPE_TAG
 from imdb_tracker.defs.resources import RunBatching
 from imdb_tracker_dev.replica.server import Fault, Replica, start_replica
+from imdb_tracker_tests.cli_support import free_port, start_ui, stop_process_group, wait_for_graphql
+from imdb_tracker_tests.conftest import REPO
 from imdb_tracker_tests.fakes import TEST_RATE
 from imdb_tracker_tests.pipeline_support import pipeline_resources
 
@@ -167,4 +174,73 @@ def test_a_failing_movie_does_not_fail_the_batch_and_is_retried_alone(
     assert stored_titles(clean_db)[FAILING] == f"Synthetic Movie {FAILING[2:]}"
     assert LOCKED not in stored_titles(clean_db)
     assert replica.requests["title"] == 6  # five pages (the locked movie is never loaded) and the retry
+    instance.dispose()
+
+
+@contextmanager
+def only_these_sensors_running(instance: DagsterInstance, keep: set[str]) -> Iterator[None]:
+    """Every schedule and sensor of the code location stopped except ``keep`` (so that adding
+    partitions does not make `new_movies_sensor` scrape them first); reset to their defaults after."""
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import WorkspaceFileTarget
+
+    with WorkspaceProcessContext(instance, WorkspaceFileTarget([str(REPO / "workspace.yaml")])) as ctx:
+        location = ctx.create_request_context().get_code_location("imdb_tracker")
+        [repo] = location.get_repositories().values()
+        sensors = [s for s in repo.get_sensors() if s.name not in keep]
+        schedules = [s for s in repo.get_schedules() if s.name not in keep]
+        for sensor in sensors:
+            instance.stop_sensor(sensor.get_remote_origin_id(), sensor.selector_id, sensor)
+        for schedule in schedules:
+            instance.stop_schedule(schedule.get_remote_origin_id(), schedule.selector_id, schedule)
+        try:
+            yield
+        finally:
+            for sensor in sensors:
+                instance.reset_sensor(sensor)
+            for schedule in schedules:
+                instance.reset_schedule(schedule)
+
+
+@pytest.mark.slow
+def test_the_daemon_retries_a_failed_movie_of_a_batch_alone(
+    clean_db: Engine, no_tracked_movies, replica
+) -> None:
+    """The same batch through `imdb-tracker ui` (webserver + daemon): submitted to the run queue,
+    launched by the daemon, and the retry requested by the daemon's `batch_failures_sensor`."""
+    instance = DagsterInstance.get()
+    started_at = datetime.now(UTC)
+    port = free_port()
+    with only_these_sensors_running(instance, keep={"batch_failures_sensor"}):
+        instance.add_dynamic_partitions(MOVIES_PARTITION, MOVIES)
+        ui = start_ui(port, IMDB_BASE_URL=replica.base_url, IMDB_REQUESTS_PER_SECOND=str(TEST_RATE))
+        try:
+            wait_for_graphql(port)
+            client = DagsterGraphQLClient("127.0.0.1", port_number=port)
+            batch_id = client.submit_job_execution(
+                "movie_metadata_batch_job",
+                repository_location_name="imdb_tracker",
+                run_config={"ops": {"movie_metadata_batch": {"config": {"movie_ids": MOVIES}}}},
+            )
+            deadline = time.monotonic() + 300
+            runs: list[dg.DagsterRun] = []
+            while time.monotonic() < deadline:
+                runs = instance.get_runs(dg.RunsFilter(created_after=started_at))
+                if len(runs) == 2 and all(
+                    r.status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE) for r in runs
+                ):
+                    break
+                time.sleep(1)
+        finally:
+            stop_process_group(ui)
+    by_job = {r.job_name: r for r in runs}
+    assert set(by_job) == {"movie_metadata_batch_job", "movie_metadata_job"}, [
+        (r.job_name, r.status) for r in runs
+    ]
+    batch, retry = by_job["movie_metadata_batch_job"], by_job["movie_metadata_job"]
+    assert batch.run_id == batch_id and batch.status == dg.DagsterRunStatus.SUCCESS
+    assert retry.status == dg.DagsterRunStatus.SUCCESS and retry.tags[PARTITION_TAG] == FAILING
+    assert materialized_partitions(instance, batch_id) == [m for m in MOVIES if m != FAILING]
+    assert materialized_partitions(instance, retry.run_id) == [FAILING]
+    assert sorted(stored_titles(clean_db)) == MOVIES
     instance.dispose()

@@ -4,8 +4,8 @@ its metadata.
 A PostgreSQL session-level advisory lock keyed on the movie id, held on a connection of its own for
 as long as the writer works. Every writer of reviews takes it (Dagster runs launched by the daemon
 or the UI, ``imdb-tracker run``), so an older scrape can never commit pages between a newer
-scrape's pages and its removal step. Metadata writers (single-movie runs, the hourly batches of
-many movies, ``imdb-tracker scrape``) take the movie's metadata lock, a second key space, so a
+scrape's pages and its removal step. Metadata writers (single-movie runs and the hourly batches of
+many movies) take the movie's metadata lock, a second key space, so a
 batch and a single-movie run never write one movie at once while a long review scrape does not
 hold up the movie's metadata. A process that dies releases its locks with its connection.
 """

@@ -57,7 +57,9 @@ def movie_metadata(
 
     Upserts the ``movies`` row and appends a ``movie_snapshots`` row, so rating, votes and the
     announced review count form a time series. Its freshness over every tracked movie is checked
-    on a schedule of its own (``metadata_fresh``).
+    on a schedule of its own (``metadata_fresh``). This asset's own runs are single-movie runs (a
+    movie just added, a retry, a manual materialization); the hourly refresh runs in batches of many
+    movies (``movie_metadata_batch_job``), which record a materialization of this asset per movie.
     """
     movie_id = context.partition_key
     started = time.monotonic()
