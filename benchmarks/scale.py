@@ -228,6 +228,13 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=100, help="movies of the one-run-per-movie cycle")
     parser.add_argument("--port", type=int, default=3390)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--extrapolate",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also project batched cycles of these sizes from the largest measured one (printed as such)",
+    )
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="imdb-tracker-scale-"))
@@ -380,14 +387,23 @@ def main() -> None:
             time.sleep(20)  # the run workers' last processes end; the next cycle starts from idle
     finally:
         stop_process_group(ui)
+        for orphan in psutil.Process().children(recursive=True):  # e.g. a code server dagster dev left
+            orphan.kill()
+        time.sleep(1)
         reap_orphans(set())
         replica.stop()
         instance.dispose()
         engine.dispose()
         stop_embedded_server(settings.database_config())
-    report(cycles)
+    report(cycles, args.extrapolate, settings.imdb_requests_per_second, settings.metadata_batch_size)
     if args.json:
         args.json.write_text(json.dumps([asdict(c) for c in cycles], indent=2))
+
+
+def split_into_batches(movie_ids: list[str], max_size: int, min_batches: int) -> list[list[str]]:
+    from imdb_tracker.defs.movies.batches import split_into_batches as split
+
+    return split(movie_ids, max_size, min_batches)
 
 
 def _metadata_key():
@@ -396,8 +412,9 @@ def _metadata_key():
     return movie_metadata.key
 
 
-def report(cycles: list[Cycle]) -> None:
-    """The table, and the one-run-per-movie figures extrapolated (said so) to the batched sizes."""
+def report(cycles: list[Cycle], extrapolate: list[int], budget: float, batch_size: int) -> None:
+    """The table, the one-run-per-movie figures extrapolated (said so) to the batched sizes, and
+    batched cycles of the ``extrapolate`` sizes projected (said so) from the largest measured one."""
     header = (
         f"{'mode':<20}{'movies':>7}{'runs':>6}{'mat.':>6}{'wall s':>8}{'CPU s':>8}{'CPU % of 2':>11}"
         f"{'CPU s/movie':>12}{'hour CPU %':>11}{'peak MB':>9}{'req/s':>7}{'max/1s':>7}{'load':>6}"
@@ -410,6 +427,25 @@ def report(cycles: list[Cycle]) -> None:
             f"{100 * c.hour_cpu_share_of_2_cores:>10.1f}%{c.peak_rss_mb:>9.0f}"
             f"{c.request_rate_per_s:>7.2f}{c.max_requests_in_1s:>7}{c.load_avg_mean:>6.2f}"
         )
+    batched = [c for c in cycles if c.mode == "batched"]
+    if extrapolate and batched:
+        big = max(batched, key=lambda c: c.movies)
+        print(
+            f"\nEXTRAPOLATED, not measured: batched cycles projected from the measured "
+            f"{big.movies}-movie cycle "
+            f"({big.cpu_s_per_movie:.3f} CPU s per movie incl. its share of run start-up, idle "
+            f"{big.idle_cpu_per_s:.3f} CPU s/s); wall = the budget's pace ({budget:g} requests/s) or the "
+            f"measured pace, whichever is slower"
+        )
+        for n in extrapolate:
+            cpu = big.cpu_s_per_movie * n
+            wall = max(n / budget, big.wall_s / big.movies * n)
+            hour = (cpu + big.idle_cpu_per_s * max(HOUR_S - wall, 0)) / (HOUR_S * CORES)
+            runs = len(split_into_batches([str(i) for i in range(n)], batch_size, 5))
+            print(
+                f"  {n:>6} movies: {runs} runs, ~{cpu:,.0f} CPU s, ~{wall / 60:.0f} min wall, "
+                f"~{100 * hour:.0f} % of 2 cores over the hour"
+            )
     base = next((c for c in cycles if c.mode == "one run per movie"), None)
     if base is None:
         return
