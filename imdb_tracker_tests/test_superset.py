@@ -7,17 +7,21 @@ The first run installs Superset into superset/.venv (about a minute); later runs
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import secrets
 import shlex
 import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import dagster as dg
 import pytest
@@ -46,6 +50,7 @@ from imdb_tracker.superset_client.api import SupersetApi, SupersetError, to_riso
 from imdb_tracker.superset_client.bundle import bundle_uuids, default_bundle_dir
 from imdb_tracker.superset_client.service import WatchlistSync, admin_api, provision
 from imdb_tracker_dev.fake_openai import start_fake_openai
+from imdb_tracker_dev.replica import Replica
 from imdb_tracker_tests.cli_support import free_port, run_cli, stop_process_group
 from imdb_tracker_tests.conftest import REPO
 from imdb_tracker_tests.pipeline_support import pipeline_resources
@@ -53,6 +58,7 @@ from imdb_tracker_tests.sample_data import load_sample
 
 pytestmark = pytest.mark.superset
 
+TRACKER_DATABASE = "imdb_tracker"  # database_name in superset/bundle/databases/imdb_tracker.yaml
 RUN_SH = REPO / "superset" / "run.sh"
 ARTIFACTS = REPO / "test-artifacts"
 NEW, OLD = "tt6208148", "tt0029583"
@@ -962,3 +968,76 @@ def test_dashboards_in_chromium_as_admin_and_as_the_client(
             _assert_portfolio_events_match_sql(portfolio, sample_engine, [NEW])
         finally:
             browser.close()
+
+
+def test_a_wheel_in_a_fresh_venv_tracks_a_movie_and_provisions_superset(
+    superset_server: SupersetServer, imdb_replica: Replica, tmp_path: Path
+) -> None:
+    """The package as users install it: ``pip wheel .``, installed into a new virtual environment,
+    run in a folder with no source tree, on its own embedded database. Everything it reads
+    (dagster.yaml, migrations, the dashboards bundle, the offline model) must come from the wheel.
+
+    Runs last in this module: provisioning points Superset's database at the wheel's home, and the
+    ``finally`` points it back at the session database."""
+    wheels, venv, workdir = tmp_path / "wheels", tmp_path / "venv", tmp_path / "elsewhere"
+    workdir.mkdir()
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    [wheel] = wheels.glob("imdb_tracker-*.whl")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    install = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    cli = str(venv / "bin" / "imdb-tracker")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DAGSTER_HOME", "DATABASE_URL", "DB_HOST", "VIRTUAL_ENV", "PYTHONPATH")
+    }
+    env |= {
+        **superset_server.env,
+        "IMDB_TRACKER_HOME": str(tmp_path / "home"),
+        "IMDB_BASE_URL": imdb_replica.base_url,
+        "IMDB_REQUESTS_PER_SECOND": "50",
+        "SENTIMENT_BACKEND": "offline",
+        "PATH": f"{venv / 'bin'}:{env['PATH']}",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [cli, *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert result.returncode == 0, (args, result.stdout[-2000:], result.stderr[-3000:])
+        return result
+
+    try:
+        located = subprocess.check_output(
+            [str(venv / "bin" / "python"), "-c", "import imdb_tracker; print(imdb_tracker.__file__)"],
+            cwd=workdir,
+            env=env,
+            text=True,
+        )
+        assert located.startswith(str(venv)), located  # the wheel, not the source tree
+        run("movies", "add", OLD)
+        assert f"{OLD}: done" in run("run", OLD).stdout
+        [listed] = [json.loads(line) for line in run("movies", "list", "--json").stdout.splitlines()]
+        assert (listed["title"], listed["reviews_stored"]) == ("Snow White and the Seven Dwarfs", 429)
+        provisioned = run("superset", "provision")
+        assert "dashboard Movie reception:" in provisioned.stdout
+        api = admin_api(superset_server.settings)
+        [database] = api.list("database", filters=[("database_name", "eq", TRACKER_DATABASE)], columns=["id"])
+        uri = api.get(f"/api/v1/database/{database['id']}/connection")["result"]["sqlalchemy_uri"]
+        assert str(tmp_path / "home") in unquote(uri)  # the wheel's own database
+    finally:
+        subprocess.run([cli, "db", "stop"], cwd=workdir, env=env, capture_output=True, timeout=120)
+        restored = run_cli("superset", "provision", env=superset_server.env)
+        assert restored.returncode == 0, restored.stderr
