@@ -202,10 +202,10 @@ def test_bad_output_paths_fail_before_any_paid_scoring(tmp_path: Path, fake_open
     missing = _run([*base, "--output", "/nonexistent/x.jsonl"], stdin=stdin, env=env)
     assert missing.returncode == 2 and missing.stdout == ""
     assert missing.stderr.splitlines() == [
-        "error: --output /nonexistent/x.jsonl: cannot write there (No such file or directory)"
+        "error: cannot write --output /nonexistent/x.jsonl: directory /nonexistent does not exist"
     ]
     directory = _run([*base, "--output", str(tmp_path)], stdin=stdin, env=env)
-    assert directory.stderr.splitlines() == [f"error: --output {tmp_path}: is a directory"]
+    assert directory.stderr.splitlines() == [f"error: cannot write --output {tmp_path}: it is a directory"]
     cache_dir = _run([*base, "--cache", str(tmp_path)], stdin=stdin, env=env)
     assert cache_dir.returncode == 2 and cache_dir.stderr.splitlines() == [
         f"error: --cache {tmp_path}: is a directory"

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 import click
 
+from imdb_tracker.cli.common import EXIT_BAD_INPUT, check_output_path, fail
 from imdb_tracker.sentiment import (
     BACKEND_CHOICES,
     Fingerprint,
@@ -38,12 +39,9 @@ from imdb_tracker.sentiment.labels import LABELS_FILE, read_hand_labels
 from imdb_tracker.sentiment.provenance import label
 from imdb_tracker.settings import get_settings
 
-EXIT_BAD_INPUT = 2
-
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_BAD_INPUT)
+    fail(message, EXIT_BAD_INPUT)
 
 
 def _backend_options(command: Callable) -> Callable:
@@ -133,13 +131,12 @@ def _summary(backend: SentimentBackend, run: ScoringRun, cached: int, given_up: 
 
 def _check_output(path: Path) -> Path:
     """Create ``path``'s ``.partial`` sibling now, so a bad output path fails before any scoring."""
-    if path.is_dir():
-        _fail(f"--output {path}: is a directory")
+    check_output_path(path, "--output")
     partial = path.with_name(path.name + ".partial")
     try:
         partial.open("w", encoding="utf-8").close()
     except OSError as exc:
-        _fail(f"--output {path}: cannot write there ({exc.strerror or exc})")
+        _fail(f"cannot write --output {path}: {exc.strerror or exc}")
     return partial
 
 
