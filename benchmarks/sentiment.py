@@ -16,7 +16,8 @@
 
 Usage: python benchmarks/sentiment.py [--split test2] [--previous-aspects aspects_v3.json]
        [--reviews 200] [--latency 1.0] [--concurrency 4] [--skip-quality]
-(offline-v3's aspect model: ``git show fa7210f:imdb_tracker/sentiment/model/aspects.json``)
+(offline-v3's aspect model, parameters e542d976: ``imdb_tracker/sentiment/model/aspects.json`` of any
+commit before offline-v4, e.g. ``git show d9cd5c9:imdb_tracker/sentiment/model/aspects.json``)
 """
 
 from __future__ import annotations
