@@ -296,7 +296,7 @@ def test_evaluate_own_labels_prints_every_system_per_source(tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_evaluate_on_the_projects_test_split() -> None:
-    result = _run(["evaluate", "--backend", "offline"])
+    result = _run(["evaluate", "--backend", "offline", "--split", "test"])
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "split test: all labelled reviews" in out and "IMDb polarity sample (many films)" in out
