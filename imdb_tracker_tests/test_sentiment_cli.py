@@ -221,7 +221,8 @@ def test_a_base_url_that_is_not_a_url_fails_at_once_without_retries() -> None:
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        "error: base URL 'not a url' is not an http(s) URL such as https://api.openai.com/v1"
+        "error: base URL 'not a url' is not an http:// or https:// URL with a valid host "
+        "(e.g. https://api.openai.com/v1)"
     ]
 
 
