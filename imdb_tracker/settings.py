@@ -20,6 +20,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from imdb_tracker.db.server import DatabaseConfig
+from imdb_tracker.http_url import check_http_url
 from imdb_tracker.imdb.urls import check_site_url
 
 IMDB_DEFAULT_BASE_URL = "https://www.imdb.com"
@@ -148,8 +149,8 @@ class Settings(BaseSettings):
     @field_validator("reception_webhook_url")
     @classmethod
     def _webhook_is_http(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
+        if value is not None:  # the message never shows the URL: it is a secret
+            check_http_url(value.get_secret_value(), "the webhook URL", "https://hooks.slack.com/services/…")
         return value
 
     @field_validator("imdb_base_url", "imdb_suggestion_url")

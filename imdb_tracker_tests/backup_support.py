@@ -208,3 +208,9 @@ def sample_db(clean_db: Engine) -> Engine:
     """The session tracker database holding the sample rows."""
     fill_sample_rows(clean_db)
     return clean_db
+
+
+def first_tables_named() -> str:
+    """How a refused restore names a full tracker database: its first five tables by name, then "…"."""
+    names = sorted({*metadata.tables, "alembic_version"})
+    return ", ".join(names[:5]) + ", …"

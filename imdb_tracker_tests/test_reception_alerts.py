@@ -242,6 +242,9 @@ def test_a_bad_webhook_url_or_threshold_is_one_line_naming_the_setting_never_the
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: invalid setting ")
-    assert "RECEPTION_WEBHOOK_URL: Value error, must be an http:// or https:// URL" in result.stderr
+    assert (
+        "RECEPTION_WEBHOOK_URL: the webhook URL is not an http:// or https:// URL with a valid host"
+        in result.stderr
+    )
     assert "RECEPTION_BURST_MAX_P: Input should be less than 1" in result.stderr
     assert "secret-token" not in result.stderr

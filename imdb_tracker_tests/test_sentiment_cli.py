@@ -202,10 +202,10 @@ def test_bad_output_paths_fail_before_any_paid_scoring(tmp_path: Path, fake_open
     missing = _run([*base, "--output", "/nonexistent/x.jsonl"], stdin=stdin, env=env)
     assert missing.returncode == 2 and missing.stdout == ""
     assert missing.stderr.splitlines() == [
-        "error: --output /nonexistent/x.jsonl: cannot write there (No such file or directory)"
+        "error: cannot write --output /nonexistent/x.jsonl: directory /nonexistent does not exist"
     ]
     directory = _run([*base, "--output", str(tmp_path)], stdin=stdin, env=env)
-    assert directory.stderr.splitlines() == [f"error: --output {tmp_path}: is a directory"]
+    assert directory.stderr.splitlines() == [f"error: cannot write --output {tmp_path}: it is a directory"]
     cache_dir = _run([*base, "--cache", str(tmp_path)], stdin=stdin, env=env)
     assert cache_dir.returncode == 2 and cache_dir.stderr.splitlines() == [
         f"error: --cache {tmp_path}: is a directory"
@@ -221,7 +221,8 @@ def test_a_base_url_that_is_not_a_url_fails_at_once_without_retries() -> None:
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        "error: base URL 'not a url' is not an http(s) URL such as https://api.openai.com/v1"
+        "error: base URL 'not a url' is not an http:// or https:// URL with a valid host "
+        "(e.g. https://api.openai.com/v1)"
     ]
 
 
@@ -296,7 +297,7 @@ def test_evaluate_own_labels_prints_every_system_per_source(tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_evaluate_on_the_projects_test_split() -> None:
-    result = _run(["evaluate", "--backend", "offline"])
+    result = _run(["evaluate", "--backend", "offline", "--split", "test"])
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "split test: all labelled reviews" in out and "IMDb polarity sample (many films)" in out

@@ -163,7 +163,7 @@ def test_make_backend_auto_picks_openai_only_with_a_key() -> None:
     with pytest.raises(ValueError, match="unknown sentiment backend"):
         make_backend(backend="bert")
     for url in ("not a url", "ftp://example.com/v1", "http://", "https://host:0/v1"):
-        with pytest.raises(ValueError, match="is not an http\\(s\\) URL"):
+        with pytest.raises(ValueError, match="is not an http:// or https:// URL with a valid host"):
             make_backend(backend="openai", api_key="sk-x", base_url=url)
 
 

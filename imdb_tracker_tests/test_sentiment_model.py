@@ -20,7 +20,13 @@ from imdb_tracker.sentiment.corpus import (
     read_polarity,
     split_of,
 )
-from imdb_tracker.sentiment.labels import LABELS_FILE, TRAIN_LABELS_FILE, labelled_keys, read_hand_labels
+from imdb_tracker.sentiment.labels import (
+    LABELS_FILE,
+    TEST2_LABELS_FILE,
+    TRAIN_LABELS_FILE,
+    labelled_keys,
+    read_hand_labels,
+)
 from imdb_tracker.sentiment.lexicon import ASPECT_PATTERNS, aspects_named
 from imdb_tracker.sentiment.models import ASPECTS
 from imdb_tracker.sentiment.polarity import (
@@ -120,11 +126,11 @@ def test_the_shipped_aspect_model_says_how_it_was_made() -> None:
     assert provenance["training_labels"] == {
         f"hand_labels/{path.name}": file_sha256(path) for path in (TRAIN_LABELS_FILE, LABELS_FILE)
     }
-    assert provenance["labelled_reviews"] == {"train": 200, "dev": 147}
+    assert provenance["labelled_reviews"] == {"train": 200, "dev": 147, "test": 212}
     cv = provenance["cross_validation"]
     assert cv["C"] in aspect_training.C_GRID and cv["mixed_thresholds"] == model.mixed_thresholds
     assert set(cv["macro_f1_all"]) == set(model.mixed_thresholds) == set(ASPECTS)
-    assert 0.5 < cv["macro_f1_all_mean"] < 0.8 and cv["reviews"] == 347 and cv["reviews_many_films"] == 280
+    assert 0.5 < cv["macro_f1_all_mean"] < 0.8 and cv["reviews"] == 559 and cv["reviews_many_films"] == 480
     assert len(model.weights) == len(aspects.CLASSES) and {len(row) for row in model.weights} == {
         len(aspects.EVIDENCE)
     }
@@ -204,8 +210,13 @@ def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> 
     assert len(train_labels) == 200 and {(label.source, label.split) for label in train_labels} == {
         ("imdb_polarity", "train")
     }
-    assert labelled_keys() == {label.key for label in [*labels, *train_labels]}
-    assert {label.split for label in aspect_training.training_labels()} == {"train", "dev"}  # never test
+    test2 = read_hand_labels(TEST2_LABELS_FILE)
+    assert len(test2) == 159 and {(label.source, label.split) for label in test2} == {
+        ("imdb_polarity", "test")
+    }
+    assert labelled_keys() == {label.key for label in [*labels, *train_labels, *test2]}
+    trained_labels = {label.key for label in aspect_training.training_labels()}
+    assert trained_labels == {label.key for label in [*labels, *train_labels]}  # never test2
     if (SHARED / POLARITY_CSV).exists():
         rows = list(read_polarity(SHARED))
         for split, count, chosen in (
@@ -215,6 +226,10 @@ def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> 
         ):
             picked = sorted((r.key for r in rows if r.split == split), key=label_order)[:count]
             assert sorted(picked) == sorted(label.key for label in chosen if split_of(label.key) == split)
+        # test2: the next 160 test rows in label order; one without any verdict was left out
+        unused = [r.key for r in rows if r.split == "test" and r.key not in {x.key for x in labels}]
+        picked = sorted(unused, key=label_order)[:160]
+        assert sorted({label.key for label in test2} | {"imdb_polarity:1885"}) == sorted(picked)
         trained_on = {review.key for review in training.training_reviews(SHARED)}
         assert not trained_on & labelled_keys()
         assert all(split_of(key) == "train" for key in trained_on)

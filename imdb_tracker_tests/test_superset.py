@@ -18,6 +18,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -25,13 +26,18 @@ from urllib.parse import unquote
 import dagster as dg
 import pytest
 import requests
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import Engine, select, text
 
+from imdb_tracker.db.reporting import REPORTING_VIEWS
 from imdb_tracker.db.schema import client_movies, clients, metadata
 from imdb_tracker.defs.clients.assets import client_access
 from imdb_tracker.defs.clients.automation import client_access_drift_sensor
 from imdb_tracker.defs.partitions import MOVIES_PARTITION
+from imdb_tracker.defs.reception.assets import aspect_quotes, reception_signals
 from imdb_tracker.imdb.session import launch_chromium
+from imdb_tracker.on_demand import refresh_dashboards
+from imdb_tracker.reception.events import KIND_LABELS
 from imdb_tracker.registry import MovieRegistry
 from imdb_tracker.settings import Settings
 from imdb_tracker.superset_client.access import (
@@ -43,6 +49,7 @@ from imdb_tracker.superset_client.access import (
 from imdb_tracker.superset_client.api import SupersetApi, SupersetError, to_rison
 from imdb_tracker.superset_client.bundle import bundle_uuids, default_bundle_dir
 from imdb_tracker.superset_client.service import WatchlistSync, admin_api, provision
+from imdb_tracker_dev.fake_openai import start_fake_openai
 from imdb_tracker_dev.replica import Replica
 from imdb_tracker_tests.cli_support import free_port, run_cli, stop_process_group
 from imdb_tracker_tests.conftest import REPO
@@ -58,6 +65,17 @@ NEW, OLD = "tt6208148", "tt0029583"
 NEW_LABEL, OLD_LABEL = "Snow White (2025)", "Snow White and the Seven Dwarfs (1937)"
 CLIENT, CLIENT_PASSWORD = "acme", "acme-password-1"
 ASPECTS = ("storytelling", "acting", "cinematography", "music_sound", "themes", "overall")
+ASPECT_TOPICS = {  # what the quotes chart says each aspect is about
+    "storytelling": "storytelling",
+    "acting": "acting",
+    "cinematography": "cinematography & visual style",
+    "music_sound": "music & sound",
+    "themes": "themes & values",
+    "overall": "film overall",
+}
+SQL_MOVIE_LABEL = "m.title || ' (' || m.year || ')'"
+TIMELINE = "Reviews and average stars over time, detected events in red"
+EVENT_RED = (0xD6, 0x27, 0x28)  # label_colors["reviews_in_event"] of the Movie reception dashboard
 ASPECT_LABELS = {
     "storytelling": "Storytelling",
     "acting": "Acting",
@@ -93,7 +111,9 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120) -> 
 
 @pytest.fixture(scope="module")
 def sample_engine(engine: Engine) -> Engine:
-    """The tracker database holding exactly the two sample movies, both tracked (as after `make demo`)."""
+    """The tracker database holding exactly the two sample movies, both tracked, with their reception
+    events and quotes computed by the pipeline's assets (as after `make demo`); the 1937 film's quotes
+    also got LLM summaries (fake OpenAI server), so the dashboards show quotes with and without one."""
     names = ", ".join(table.name for table in metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -103,6 +123,30 @@ def sample_engine(engine: Engine) -> Engine:
     load_sample(engine)
     tracked = run_cli("movies", "add", OLD, NEW)
     assert tracked.returncode == 0, tracked.stderr
+    offline = pipeline_resources(sentiment_backend="offline")
+    llm = start_fake_openai()
+    try:
+        with dg.DagsterInstance.get() as instance:
+            for movie_id in (OLD, NEW):
+                result = dg.materialize(
+                    [reception_signals, aspect_quotes],
+                    partition_key=movie_id,
+                    instance=instance,
+                    resources=offline,
+                )
+                assert result.success
+            summarised = dg.materialize(
+                [aspect_quotes],
+                partition_key=OLD,
+                instance=instance,
+                resources=pipeline_resources(
+                    sentiment_backend="openai", openai_api_key="sk-test", openai_base_url=llm.base_url
+                ),
+            )
+            assert summarised.success and llm.summary_requests == 1
+            assert refresh_dashboards(instance, offline).success
+    finally:
+        llm.stop()
     return engine
 
 
@@ -210,6 +254,25 @@ def _movies_per_dataset(api: SupersetApi) -> dict[str, set[str]]:
     return seen
 
 
+def _dataset_rows(api: SupersetApi, dataset: str, column: str, movie: str) -> list[dict]:
+    """``movie_id`` and ``column`` of a dataset's rows for one movie label, through the chart-data API."""
+    query = {
+        "datasource": {"id": _dataset_ids(api)[dataset], "type": "table"},
+        "queries": [
+            {
+                "columns": ["movie_id", column],
+                "metrics": [],
+                "filters": [{"col": "movie", "op": "==", "val": movie}],
+                "orderby": [[column, True]],
+                "row_limit": 1000,
+            }
+        ],
+        "result_format": "json",
+        "result_type": "full",
+    }
+    return api.post("/api/v1/chart/data", query)["result"][0]["data"]
+
+
 def _superset_state(api: SupersetApi) -> dict:
     """Everything provisioning and client management touch, in comparable form."""
     dashboards = api.list("dashboard", columns=["id", "uuid"])
@@ -258,11 +321,24 @@ def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def test_readme_client_steps_give_acme_exactly_its_movies(acme: SupersetServer) -> None:
+def _movies_per_view(engine: Engine) -> dict[str, set[str]]:
+    """For every reporting view, the movie ids it holds (SQL, no Superset)."""
+    return {
+        view: {movie_id for (movie_id,) in _rows(engine, f"SELECT DISTINCT movie_id FROM {view}")}
+        for view in REPORTING_VIEWS
+    }
+
+
+def test_readme_client_steps_give_acme_exactly_its_movies(
+    acme: SupersetServer, sample_engine: Engine
+) -> None:
     admin = admin_api(acme.settings)
     client = SupersetApi.login(acme.url, CLIENT, CLIENT_PASSWORD)
     everything = _movies_per_dataset(admin)
-    assert all(ids == {OLD, NEW} for ids in everything.values())
+    in_sql = _movies_per_view(sample_engine)
+    assert everything == in_sql
+    assert in_sql["v_reception_events"] == {NEW}  # the 1937 film has no event
+    assert all(ids == {OLD, NEW} for view, ids in in_sql.items() if view != "v_reception_events")
     assert set(everything) == set(bundle_uuids("datasets"))
     assert all(ids == {NEW} for ids in _movies_per_dataset(client).values())
 
@@ -522,7 +598,11 @@ def _open_dashboard(
         for response in fresh:
             assert response.status < 400, (response.url, response.status, response.text()[:300])
             form = (response.request.post_data_json or {}).get("form_data", {})
-            body = response.json()
+            try:
+                body = response.json()
+            except PlaywrightError as exc:  # the page reloaded before the body was read: asked again
+                assert "navigated away" in str(exc), exc
+                continue
             for result in body["result"]:
                 assert result.get("status") == "success" and not result.get("error"), result
             if "slice_id" in form:
@@ -600,8 +680,8 @@ def _assert_reception_matches_sql(
     assert f"Sentiment scored by {scored_by[0]}" in header
     assert scored_by[0] in _chart_text(dashboard, "Who scored the sentiment")
 
-    [over_time] = dashboard.answers["Reviews over time"]
-    assert sum(row["reviews"] for row in over_time["data"]) == reviews
+    [bars, _] = dashboard.answers[TIMELINE]
+    assert sum(row["reviews_outside_event"] + row["reviews_in_event"] for row in bars["data"]) == reviews
     [stars] = dashboard.answers["Star ratings (1–10)"]
     expected = dict(
         _rows(
@@ -664,6 +744,164 @@ def _assert_reception_matches_sql(
     assert len(latest["data"]) == min(20, reviews)
 
 
+def _day(epoch_ms: int) -> date:
+    """A DATE column as the chart-data API returns it (epoch milliseconds, UTC)."""
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).date()
+
+
+def _event_red_pixels(dashboard: OpenedDashboard, title: str) -> int:
+    """Pixels of the event colour in the plot area of a chart's canvas (below its legend)."""
+    holder = dashboard.page.locator('[data-test="dashboard-component-chart-holder"]', has_text=title).first
+    return holder.evaluate(
+        """(holder, red) => {
+            let found = 0;
+            for (const canvas of holder.querySelectorAll('canvas')) {
+                const top = Math.floor(canvas.height * 0.2);
+                const pixels = canvas.getContext('2d')
+                    .getImageData(0, top, canvas.width, canvas.height - top).data;
+                for (let i = 0; i < pixels.length; i += 4) {
+                    if (pixels[i] === red[0] && pixels[i + 1] === red[1] && pixels[i + 2] === red[2]) found++;
+                }
+            }
+            return found;
+        }""",
+        list(EVENT_RED),
+    )
+
+
+def _assert_reception_insights_match_sql(dashboard: OpenedDashboard, engine: Engine, movie_id: str) -> None:
+    """The timeline marks exactly the reviews published inside a detected event's window, the movie's
+    events table lists its events, and the quotes are the stored ones, with the review and summary."""
+    [bars, stars] = dashboard.answers[TIMELINE]
+    in_event = dict(
+        _rows(
+            engine,
+            """SELECT r.submitted_at, count(*) FROM reviews r
+               WHERE r.movie_id = :m AND r.removed_at IS NULL AND EXISTS (
+                   SELECT 1 FROM reception_events e WHERE e.movie_id = r.movie_id
+                   AND r.submitted_at BETWEEN e.window_start AND e.window_end)
+               GROUP BY r.submitted_at""",
+            m=movie_id,
+        )
+    )
+    [(grain,)] = _rows(engine, "SELECT DISTINCT grain FROM mv_review_periods WHERE movie_id = :m", m=movie_id)
+    marked = {
+        _day(row["period_start"]): row["reviews_in_event"] for row in bars["data"] if row["reviews_in_event"]
+    }
+    if grain == "day":
+        assert marked == in_event
+    assert sum(marked.values()) == sum(in_event.values())
+    expected_stars = dict(
+        _rows(
+            engine,
+            "SELECT date_trunc(:g, submitted_at::timestamp)::date, avg(rating) FROM reviews "
+            "WHERE movie_id = :m AND removed_at IS NULL AND rating IS NOT NULL GROUP BY 1",
+            g=grain,
+            m=movie_id,
+        )
+    )
+    shown_stars = {_day(row["period_start"]): row["avg_star_rating"] for row in stars["data"]}
+    assert shown_stars == pytest.approx({day: float(avg) for day, avg in expected_stars.items()})
+
+    events = _rows(
+        engine,
+        "SELECT kind, window_start, window_end, strength, strong, summary FROM reception_events "
+        "WHERE movie_id = :m ORDER BY window_start DESC, window_end DESC, strength DESC, event_id DESC",
+        m=movie_id,
+    )
+    [listed] = dashboard.answers["Reception events of this movie"]
+    assert [
+        (
+            row["kind_label"],
+            _day(row["window_start"]),
+            _day(row["window_end"]),
+            row["strength"],
+            row["summary"],
+        )
+        for row in listed["data"]
+    ] == [(KIND_LABELS[e.kind], e.window_start, e.window_end, e.strength, e.summary) for e in events]
+    if events:
+        assert _event_red_pixels(dashboard, TIMELINE) > 1000
+        assert KIND_LABELS[events[0].kind] in _chart_text(dashboard, "Reception events of this movie")
+    else:
+        assert _event_red_pixels(dashboard, TIMELINE) == 0
+        assert "No results" in _chart_text(dashboard, "Reception events of this movie")
+
+    quotes = _rows(
+        engine,
+        """SELECT q.aspect, q.polarity, q.rank, q.sentence, r.author, r.rating, r.submitted_at,
+                  r.helpful_up, r.helpful_down, s.summary
+           FROM aspect_quotes q JOIN reviews r USING (review_id)
+           LEFT JOIN aspect_summaries s ON s.movie_id = q.movie_id AND s.aspect = q.aspect
+           WHERE q.movie_id = :m
+           ORDER BY array_position(:aspects, q.aspect::text), q.polarity DESC, q.rank""",
+        m=movie_id,
+        aspects=list(ASPECTS),
+    )
+    assert quotes
+    [said] = dashboard.answers["What people say about each aspect"]
+    assert [
+        (row["aspect"], row["polarity"], row["rank"], row["sentence"], row["author"], row["rating"],
+         _day(row["submitted_at"]), row["found_helpful"], row["aspect_summary"])
+        for row in said["data"]
+    ] == [
+        (q.aspect, q.polarity, q.rank, q.sentence, q.author, q.rating, q.submitted_at,
+         f"{q.helpful_up:,} of {q.helpful_up + q.helpful_down:,}", q.summary)
+        for q in quotes
+    ]  # fmt: skip
+    text_shown = " ".join(_chart_text(dashboard, "What people say about each aspect").split())
+    for aspect in {q.aspect for q in quotes}:
+        assert f"What people say about the {ASPECT_TOPICS[aspect]}" in text_shown
+    for q in quotes:
+        assert f"“{' '.join(q.sentence.split())}”" in text_shown
+        assert f"{q.helpful_up:,} of {q.helpful_up + q.helpful_down:,} found it helpful" in text_shown
+    summaries = {" ".join(q.summary.split()) for q in quotes if q.summary}
+    assert all(summary in text_shown for summary in summaries)
+    assert ("Summary (language model)" in text_shown) == bool(summaries)
+
+
+def _assert_portfolio_events_match_sql(
+    dashboard: OpenedDashboard, engine: Engine, movie_ids: list[str]
+) -> None:
+    """The events table lists the visible movies' events newest window first, as stored; the big
+    number counts the strong ones first detected in the last 30 days."""
+    events = _rows(
+        engine,
+        f"""SELECT {SQL_MOVIE_LABEL} AS movie, e.kind, e.window_start, e.window_end, e.strength,
+                   e.strong, e.summary
+            FROM reception_events e JOIN movies m USING (movie_id)
+            WHERE e.movie_id = ANY(:ids)
+            ORDER BY e.window_start DESC, e.window_end DESC, e.strength DESC, e.event_id DESC""",
+        ids=movie_ids,
+    )
+    assert events
+    [listed] = dashboard.answers["Recent reception events"]
+    assert [
+        (row["movie"], row["kind_label"], _day(row["window_start"]), _day(row["window_end"]), row["strength"],
+         row["severity"], row["summary"])
+        for row in listed["data"]
+    ] == [
+        (e.movie, KIND_LABELS[e.kind], e.window_start, e.window_end, e.strength,
+         "strong" if e.strong else "candidate", e.summary)
+        for e in events
+    ]  # fmt: skip
+    table = _chart_text(dashboard, "Recent reception events")
+    [bombing] = [e for e in events if e.kind == "review_bombing_candidate"]
+    row_text = next(line for line in table.splitlines() if "review-bombing candidate" in line)
+    assert f"{bombing.window_start}\t{bombing.window_end}\t{bombing.movie}" in row_text
+    assert f"\t{bombing.strength:,.1f}\t" in row_text and "candidate" in row_text
+    assert table.count("IMDb reviews") == len(events)
+    [(strong_recent,)] = _rows(
+        engine,
+        "SELECT count(*) FROM reception_events WHERE movie_id = ANY(:ids) AND strong "
+        "AND first_detected_at >= now() - interval '30 days'",
+        ids=movie_ids,
+    )
+    [big_number] = dashboard.answers["Strong events, last 30 days"]
+    assert big_number["data"] == [{"strong_events_30d": strong_recent}] and strong_recent > 0
+    assert f"\n{strong_recent}\n" in _chart_text(dashboard, "Strong events, last 30 days")
+
+
 def _shown_movies(answers: dict[str, list[dict]], extra: list[dict]) -> set[str]:
     """Every movie id or label in the data the browser received."""
     shown = set()
@@ -682,6 +920,13 @@ def test_dashboards_in_chromium_as_admin_and_as_the_client(
 
     ARTIFACTS.mkdir(exist_ok=True)
     charts = _dashboard_charts(admin_api(acme.settings))
+    # Asked directly, past the dashboard's movie filter, the client gets no other movie's quotes or events.
+    admin, client = admin_api(acme.settings), SupersetApi.login(acme.url, CLIENT, CLIENT_PASSWORD)
+    for dataset, column in (("v_aspect_quotes", "sentence"), ("v_reception_events", "summary")):
+        for label in (OLD_LABEL, NEW_LABEL):
+            admin_rows = _dataset_rows(admin, dataset, column, label)
+            assert _dataset_rows(client, dataset, column, label) == (admin_rows if label == NEW_LABEL else [])
+            assert admin_rows or (dataset, label) == ("v_reception_events", OLD_LABEL)
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
@@ -691,24 +936,28 @@ def test_dashboards_in_chromium_as_admin_and_as_the_client(
             page.screenshot(path=ARTIFACTS / "superset_movie_reception_admin.png", full_page=True)
             assert NEW_LABEL in page.inner_text('[data-test="filter-bar"]')
             _assert_reception_matches_sql(reception, sample_engine, NEW, [OLD, NEW])
+            _assert_reception_insights_match_sql(reception, sample_engine, NEW)
 
             classic = _open_dashboard(
                 page, acme.url, "movie-reception", charts["movie-reception"], _movie_filter(OLD_LABEL)
             )
             page.screenshot(path=ARTIFACTS / "superset_movie_reception_1937_admin.png", full_page=True)
             _assert_reception_matches_sql(classic, sample_engine, OLD, [OLD, NEW])
+            _assert_reception_insights_match_sql(classic, sample_engine, OLD)
 
             portfolio = _open_dashboard(page, acme.url, "portfolio", charts["portfolio"])
             page.screenshot(path=ARTIFACTS / "superset_portfolio_admin.png", full_page=True)
             grid = page.inner_text('[data-test="grid-content"]')
             assert NEW_LABEL in grid and OLD_LABEL in grid and "379,000" in grid and "208,000" in grid
             assert _shown_movies(portfolio.answers, []) >= {NEW_LABEL, OLD_LABEL}
+            _assert_portfolio_events_match_sql(portfolio, sample_engine, [OLD, NEW])
 
             client_page = browser.new_page(viewport={"width": 1600, "height": 2600})
             _login(client_page, acme.url, CLIENT, CLIENT_PASSWORD)
             reception = _open_dashboard(client_page, acme.url, "movie-reception", charts["movie-reception"])
             client_page.screenshot(path=ARTIFACTS / "superset_movie_reception_client.png", full_page=True)
             _assert_reception_matches_sql(reception, sample_engine, NEW, [NEW])
+            _assert_reception_insights_match_sql(reception, sample_engine, NEW)
             assert _shown_movies(reception.answers, reception.filter_values) <= {NEW, NEW_LABEL, "Snow White"}
 
             portfolio = _open_dashboard(client_page, acme.url, "portfolio", charts["portfolio"])
@@ -716,6 +965,7 @@ def test_dashboards_in_chromium_as_admin_and_as_the_client(
             grid = client_page.inner_text('[data-test="grid-content"]')
             assert NEW_LABEL in grid and OLD_LABEL not in grid
             assert _shown_movies(portfolio.answers, []) <= {NEW, NEW_LABEL, "Snow White"}
+            _assert_portfolio_events_match_sql(portfolio, sample_engine, [NEW])
         finally:
             browser.close()
 

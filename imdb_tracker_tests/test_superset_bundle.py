@@ -150,7 +150,7 @@ def test_the_date_filter_reaches_exactly_the_charts_that_count_reviews_by_date()
             for f in chart["params"].get("adhoc_filters", [])
         )
     }
-    assert in_scope == dated and len(dated) == 6
+    assert in_scope == dated and len(dated) == 5
 
 
 @pytest.mark.fast

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 import click
 
+from imdb_tracker.cli.common import EXIT_BAD_INPUT, check_output_path, fail
 from imdb_tracker.sentiment import (
     BACKEND_CHOICES,
     Fingerprint,
@@ -24,7 +25,7 @@ from imdb_tracker.sentiment import (
     SentimentResult,
     backend_from_settings,
 )
-from imdb_tracker.sentiment.assessment import assess, format_assessment
+from imdb_tracker.sentiment.assessment import TEST2, assess, format_assessment
 from imdb_tracker.sentiment.jsonl import (
     SentimentInputError,
     decode_lines,
@@ -34,16 +35,13 @@ from imdb_tracker.sentiment.jsonl import (
     result_record,
     write_records,
 )
-from imdb_tracker.sentiment.labels import LABELS_FILE, read_hand_labels
+from imdb_tracker.sentiment.labels import LABELS_FILE, TEST2_LABELS_FILE, read_hand_labels
 from imdb_tracker.sentiment.provenance import label
 from imdb_tracker.settings import get_settings
 
-EXIT_BAD_INPUT = 2
-
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_BAD_INPUT)
+    fail(message, EXIT_BAD_INPUT)
 
 
 def _backend_options(command: Callable) -> Callable:
@@ -133,13 +131,12 @@ def _summary(backend: SentimentBackend, run: ScoringRun, cached: int, given_up: 
 
 def _check_output(path: Path) -> Path:
     """Create ``path``'s ``.partial`` sibling now, so a bad output path fails before any scoring."""
-    if path.is_dir():
-        _fail(f"--output {path}: is a directory")
+    check_output_path(path, "--output")
     partial = path.with_name(path.name + ".partial")
     try:
         partial.open("w", encoding="utf-8").close()
     except OSError as exc:
-        _fail(f"--output {path}: cannot write there ({exc.strerror or exc})")
+        _fail(f"cannot write --output {path}: {exc.strerror or exc}")
     return partial
 
 
@@ -263,10 +260,12 @@ def _write(records: list[dict], output_path: Path | None, partial: Path | None) 
 )
 @click.option(
     "--split",
-    type=click.Choice(["test", "dev", "all"]),
-    default="test",
+    type=click.Choice(["test2", "test", "dev", "all"]),
+    default="test2",
     show_default=True,
-    help="test: never tuned on; dev: what the offline analyser was tuned on.",
+    help="test2: the held-out labels (hand_labels/test2_labels.jsonl, read instead of --labels' "
+    "default), never trained or tuned on; test and dev: splits of --labels (since offline-v4 the "
+    "offline aspect model trains on both).",
 )
 def evaluate_command(
     backend: str | None,
@@ -281,6 +280,8 @@ def evaluate_command(
 ) -> None:
     """Macro-F1 per aspect over {absent, negative, neutral, positive}, overall binary accuracy, with
     95 % bootstrap intervals, per source, beside VADER-only, stars-only and always-absent."""
+    if split == TEST2 and labels_path == LABELS_FILE:
+        labels_path = TEST2_LABELS_FILE
     try:
         labels = read_hand_labels(labels_path)
         own = read_reviews(read_text_lines(reviews_path), str(reviews_path)) if reviews_path else []

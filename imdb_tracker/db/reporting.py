@@ -1,8 +1,8 @@
 """The reporting layer the dashboards read: view names, their refresh, and the read-only role.
 
 The views themselves are created by migrations ``0002_reporting_views``,
-``0005_client_names_posters_reception_views`` and (reception events, daily timeline, aspect quotes)
-``0006_reception_events``.
+``0005_client_names_posters_reception_views``, (reception events, daily timeline, aspect quotes)
+``0006_reception_events`` and (the timeline at each movie's grain) ``0007_reception_timeline``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ REPORTING_VIEWS: tuple[str, ...] = (
     "v_reception_events",
     "v_reception_daily",
     "v_aspect_quotes",
+    "v_reception_periods",
 )
 """The views a read-only reader may SELECT (and the only objects it may read)."""
 

@@ -4,17 +4,18 @@ Run through :mod:`imdb_tracker.sentiment.training`, which trains the polarity mo
 evidence (:mod:`imdb_tracker.sentiment.aspects`) comes from that polarity model, which never trained
 on a hand-labelled review, so its log-odds on them are those of unseen reviews.
 
-Data: the hand labels of the ``train`` split (``hand_labels/train_labels.jsonl``) and of the ``dev``
-split (``hand_labels/labels.jsonl``); ``test`` labels are never read here. Each (review, aspect)
-whose aspect the text names and the label scores (-2..2) is one example of negative, mixed or
-positive.
+Data: every label of ``hand_labels/train_labels.jsonl`` (``train``) and of
+``hand_labels/labels.jsonl`` (``dev`` and the old ``test``: since offline-v4 the old test split, looked
+at twice, is training data too); the held-out split ``test2`` (``hand_labels/test2_labels.jsonl``)
+is never read here. Each (review, aspect) whose aspect the text names and the label scores (-2..2) is
+one example of negative, mixed or positive.
 
 Model selection by cross-validation over reviews (``FOLDS`` folds, repeated with ``SEEDS``): for
 each C in ``C_GRID`` the out-of-fold probabilities give, per aspect, the threshold on P(mixed) in
 ``THRESHOLD_GRID`` with the best four-class macro-F1 (absent, negative, mixed, positive, as in
 :mod:`imdb_tracker.sentiment.evaluation`), and the C with the best mean over the five aspects wins.
 The recorded figures are those out-of-fold scores; choosing thresholds on them makes them slightly
-optimistic, which is why the held-out ``test`` split is measured apart.
+optimistic, which is why the held-out ``test2`` split is measured apart.
 """
 
 from __future__ import annotations
@@ -63,9 +64,9 @@ class LabelledReview:
 
 
 def training_labels() -> list[HandLabel]:
-    """The labels the aspect model may learn from: ``train`` and ``dev``, never ``test``."""
-    labels = [*read_hand_labels(TRAIN_LABELS_FILE), *read_hand_labels(LABELS_FILE)]
-    return [label for label in labels if label.split in ("train", "dev")]
+    """The labels the aspect model may learn from: ``train``, ``dev`` and the old ``test``, never
+    ``test2``."""
+    return [*read_hand_labels(TRAIN_LABELS_FILE), *read_hand_labels(LABELS_FILE)]
 
 
 def labelled_evidence(
@@ -186,7 +187,7 @@ def _oof_f1(
 
 def train(shared: Path, polarity: PolarityModel) -> AspectModel:
     """The shipped aspect model: C and thresholds by cross-validation, then fitted on every
-    ``train`` and ``dev`` label, with its provenance."""
+    training label (:func:`training_labels`), with its provenance."""
     import sklearn
 
     labels = training_labels()
@@ -201,7 +202,7 @@ def train(shared: Path, polarity: PolarityModel) -> AspectModel:
             str(path.relative_to(path.parent.parent)): file_sha256(path)
             for path in (TRAIN_LABELS_FILE, LABELS_FILE)
         },
-        "labelled_reviews": {"train": splits.count("train"), "dev": splits.count("dev")},
+        "labelled_reviews": {split: splits.count(split) for split in ("train", "dev", "test")},
         "polarity_model": polarity.version,
         "cross_validation": cv,
         "libraries": {

@@ -21,6 +21,8 @@ from imdb_tracker.sentiment.labels import HandLabel, labelled_reviews
 from imdb_tracker.sentiment.models import AspectScores, ReviewInput, ScoringRun, SentimentBackend
 
 ALL = "all"
+TEST2 = "test2"
+"""The held-out split of ``hand_labels/test2_labels.jsonl``: every label given is in it."""
 SOURCE_NAMES = {POLARITY_SOURCE: "IMDb polarity sample (many films)"}
 
 
@@ -54,14 +56,16 @@ def assess(
     split: str,
     own_reviews: Sequence[ReviewInput] = (),
     score: Scorer | None = None,
+    others: Sequence[tuple[str, Scorer]] = (),
 ) -> Assessment:
-    """Score the labelled reviews of ``split`` ("dev", "test" or "all") with ``backend`` (through
-    ``score`` when given, e.g. with progress output) and with every baseline, and compare. When
-    labels come from the polarity sample, every row of its split (``test`` for "all") is scored
-    too, for overall binary accuracy against the reviewers' stars."""
-    chosen = [label for label in labels if split == ALL or label.split == split]
+    """Score the labelled reviews of ``split`` ("dev", "test", "test2" or "all"; for "all" and
+    "test2" every label given) with ``backend`` (through ``score`` when given, e.g. with progress
+    output), with ``others`` (e.g. a previous analyser) and with every baseline, and compare. When
+    labels come from the polarity sample, every row of its split (``test`` for "all" and "test2")
+    is scored too, for overall binary accuracy against the reviewers' stars."""
+    chosen = [label for label in labels if split in (ALL, TEST2) or label.split == split]
     reviews = labelled_reviews(chosen, shared, own_reviews)
-    systems: list[tuple[str, Scorer]] = [(backend.name, score or backend.score)]
+    systems: list[tuple[str, Scorer]] = [(backend.name, score or backend.score), *others]
     systems += [(baseline.name, baseline().score) for baseline in BASELINES]
     keys = [label.key for label in chosen]
     inputs = [_keyed(reviews[key]) for key in keys]
@@ -87,7 +91,7 @@ def assess(
     }
     accuracy = []
     if any(label.source == POLARITY_SOURCE for label in chosen):
-        accuracy = _polarity_split_accuracy(systems, shared, "test" if split == ALL else split)
+        accuracy = _polarity_split_accuracy(systems, shared, "test" if split in (ALL, TEST2) else split)
     title = f"{backend.name}/{backend.model} ({backend.prompt_version}), split {split}"
     return Assessment(title, evaluations, accuracy)
 

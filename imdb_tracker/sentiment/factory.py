@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
+from imdb_tracker.http_url import check_http_url
 from imdb_tracker.sentiment.models import LIST_PRICES, Prices, SentimentBackend
 from imdb_tracker.sentiment.offline import OfflineAnalyser
 from imdb_tracker.sentiment.openai_backend import OpenAIBackend
@@ -50,14 +50,8 @@ def make_backend(
 
 
 def check_base_url(url: str) -> None:
-    """Raise ValueError unless ``url`` is an absolute http(s) URL with a host."""
-    try:
-        parts = urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
-    except ValueError:
-        valid = False
-    if not valid:
-        raise ValueError(f"base URL {url!r} is not an http(s) URL such as https://api.openai.com/v1")
+    """Raise ValueError unless ``url`` is an absolute http(s) URL with a valid host."""
+    check_http_url(url, f"base URL {url!r}", "https://api.openai.com/v1")
 
 
 def backend_from_settings(settings: Any, *, batch_api: bool = False) -> SentimentBackend:

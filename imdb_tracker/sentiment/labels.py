@@ -9,10 +9,11 @@ A label line names its review in one of three ways:
 
 Texts are read from the shared folder, never stored with the labels. The project's evaluation labels
 are in ``hand_labels/labels.jsonl`` and its training labels (reviews of the ``train`` split, for the
-offline analyser's aspect model) in ``hand_labels/train_labels.jsonl`` (guide:
-``hand_labels/README.md``). A labelled row of the polarity sample is in the split
-:func:`~imdb_tracker.sentiment.corpus.split_of` gives its key; a labelled sample review is ``test``
-when its key is and ``dev`` otherwise; labels of your own are all ``test``.
+offline analyser's aspect model) in ``hand_labels/train_labels.jsonl``, and the held-out split
+``test2`` in ``hand_labels/test2_labels.jsonl`` (guide: ``hand_labels/README.md``). A labelled
+row of the polarity sample is in the split :func:`~imdb_tracker.sentiment.corpus.split_of` gives
+its key; a labelled sample review is ``test`` when its key is and ``dev`` otherwise; labels of your
+own are all ``test``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from imdb_tracker.sentiment.models import SCORE_FIELDS, AspectScores, ReviewInpu
 
 LABELS_FILE = Path(__file__).parent / "hand_labels" / "labels.jsonl"
 TRAIN_LABELS_FILE = LABELS_FILE.with_name("train_labels.jsonl")
+TEST2_LABELS_FILE = LABELS_FILE.with_name("test2_labels.jsonl")
+"""The held-out split ``test2`` (many films, labelled before offline-v4 existed): never trained or
+tuned on, measured with ``imdb-tracker sentiment evaluate --split test2``."""
 SAMPLE_SOURCE = "sample"
 OWN_SOURCE = "own"
 
@@ -98,7 +102,9 @@ def labelled_keys() -> frozenset[str]:
     """Keys of the project's hand-labelled reviews, evaluation and training labels alike: the
     polarity model never trains on them, so its log-odds on them are as on unseen reviews."""
     return frozenset(
-        label.key for path in (LABELS_FILE, TRAIN_LABELS_FILE) for label in read_hand_labels(path)
+        label.key
+        for path in (LABELS_FILE, TRAIN_LABELS_FILE, TEST2_LABELS_FILE)
+        for label in read_hand_labels(path)
     )
 
 

@@ -11,10 +11,8 @@ neither one scrape that IMDb cut short nor IMDb's announced count drifting hides
 ``ix_reviews_movie_first_seen`` lets the "reviews keep arriving" check find a movie's newest
 arrival without scanning its reviews.
 
-Revision 0004 was kept free on main for this change; it follows 0006, the head when it was written.
-
-Revision ID: 0004
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30
 """
 
@@ -23,8 +21,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
