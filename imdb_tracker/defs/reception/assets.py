@@ -40,7 +40,10 @@ GROUP = "reception"
     kinds={"python", "postgres"},
     retry_policy=IO_RETRY,
     deps=[movie_metadata, movie_reviews, review_sentiments],
-    automation_condition=dg.AutomationCondition.eager(),
+    # Not after every hourly metadata refresh (N movies would mean N runs an hour): after the
+    # movie's reviews and sentiments, at least daily with the full re-scrape; the rating-shift
+    # detector reads every snapshot stored meanwhile.
+    automation_condition=dg.AutomationCondition.eager().ignore(dg.AssetSelection.assets(movie_metadata)),
     check_specs=RECEPTION_CHECKS,
 )
 def reception_signals(
