@@ -11,30 +11,41 @@ The queries are Superset's own: ``capture`` opens both dashboards in Chromium, r
 
 The synthetic data lives in database ``imdb_tracker_bench`` on the embedded server of
 ``$IMDB_TRACKER_HOME``, is read as the read-only role (as Superset does), and is generated in SQL
-(``generate_series``). Each query runs ``--repeat`` times after one warm-up run.
+(``generate_series``): reviews spread over years with a burst after each release, sentiments,
+30 IMDb snapshots per movie, and per movie, aspect and side the configured number of quotes from
+its most helpful reviews, with LLM-style summaries for a third of the movies. The reception events
+are the real ones: every movie's signals go through the detectors and are stored as the
+``reception_signals`` asset stores them. The materialized views are then refreshed as the
+``reporting_views`` asset does. Each query runs ``--repeat`` times after one warm-up run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 
 from imdb_tracker.db import migrate
+from imdb_tracker.db.reception import load_signals, save_events
 from imdb_tracker.db.reporting import READONLY_ROLE, ensure_readonly_role, refresh_reporting
 from imdb_tracker.db.server import ensure_database, resolve_database_urls
 from imdb_tracker.imdb.session import launch_chromium
-from imdb_tracker.settings import get_settings
+from imdb_tracker.reception.detectors import Thresholds, detect_events
+from imdb_tracker.reception.summaries import SUMMARY_PROMPT_VERSION
+from imdb_tracker.settings import Settings, get_settings
 
 QUERIES_FILE = Path(__file__).with_name("dashboard_queries.json")
 BENCH_DATABASE = "imdb_tracker_bench"
 MOVIES = 1_000
 REVIEWS = 1_000_000
+QUOTES_PER_SIDE = Settings.model_fields["reception_quotes_per_side"].default
 MOVIE_TOKEN = "__MOVIE__"
 DASHBOARDS = {"movie-reception": "Movie reception", "portfolio": "Portfolio"}
 
@@ -76,6 +87,70 @@ SYNTHETIC_SQL = [
         FROM (SELECT reviews.*, abs(hashtext(review_id)) AS n FROM reviews) r""",
 ]
 
+# What people say about each aspect: for every movie, aspect and side the quote selection's number
+# of quotes per side, each from a helpful review of that movie whose score on the aspect has that
+# sign (as the real selection prefers helpful reviews and one quote per review and side).
+QUOTES_SQL = f"""
+    INSERT INTO aspect_quotes (movie_id, aspect, polarity, rank, review_id, sentence, strength,
+                               helpfulness)
+    SELECT movie_id, aspect, polarity, rank, review_id,
+           CASE polarity
+               WHEN 'positive' THEN 'The ' || replace(aspect, '_', ' and ')
+                   || ' is what stayed with me: confident, precise and never showy (review ' || g || ').'
+               ELSE 'Honestly the ' || replace(aspect, '_', ' and ')
+                   || ' let the whole thing down, flat and forgettable from start to finish (review '
+                   || g || ').'
+           END,
+           round((1 + 3 * {_RAND.format(x="g", salt=17)})::numeric, 3),
+           round((helpful_up + 1)::numeric / (helpful_up + helpful_down + 2), 3)
+    FROM (
+        SELECT r.movie_id, a.aspect, a.polarity, r.review_id, r.helpful_up, r.helpful_down,
+               substr(r.review_id, 3)::bigint AS g,
+               row_number() OVER (PARTITION BY r.movie_id, a.aspect, a.polarity
+                                  ORDER BY r.helpful_up DESC, r.review_id) AS rank
+        FROM reviews r
+        JOIN review_sentiments s ON s.review_id = r.review_id
+        CROSS JOIN LATERAL (
+            VALUES ('storytelling', s.storytelling), ('acting', s.acting),
+                   ('cinematography', s.cinematography), ('music_sound', s.music_sound),
+                   ('themes', s.themes)
+        ) AS v (aspect, score)
+        CROSS JOIN LATERAL (
+            SELECT v.aspect, CASE WHEN v.score > 0 THEN 'positive' ELSE 'negative' END AS polarity
+        ) a
+        WHERE r.helpful_up >= 85 AND v.score <> 0
+    ) ranked
+    WHERE rank <= {QUOTES_PER_SIDE}
+"""
+# LLM summaries of the quotes for every third movie (the others run without an OpenAI key).
+SUMMARIES_SQL = f"""
+    INSERT INTO aspect_summaries (movie_id, aspect, summary, reviews_hash, reviews_used, model,
+                                  prompt_version)
+    SELECT q.movie_id, q.aspect,
+           'Most reviewers praise the ' || replace(q.aspect, '_', ' and ')
+               || ' as assured and memorable; a vocal minority finds it flat and forgettable, '
+               || 'and several say it is the reason they would not watch the film again.',
+           md5(q.movie_id || q.aspect), count(*) * 40, 'synthetic', '{SUMMARY_PROMPT_VERSION}'
+    FROM aspect_quotes q
+    WHERE hashtext(q.movie_id) % 3 = 0
+    GROUP BY q.movie_id, q.aspect
+"""
+
+
+def store_reception(conn: Connection) -> int:
+    """Reception events of every movie, found and stored as the ``reception_signals`` asset does
+    (signals aggregated in PostgreSQL, the detectors at their default thresholds), then the
+    synthetic quotes and summaries; returns the number of events."""
+    thresholds = Thresholds.defaults()
+    detected_at = datetime.now(UTC)
+    events = 0
+    for movie_id in conn.execute(text("SELECT movie_id FROM movies ORDER BY movie_id")).scalars().all():
+        found = detect_events(load_signals(conn, movie_id), thresholds)
+        events += len(save_events(conn, movie_id, found, detected_at, thresholds.merge_gap_days))
+    conn.execute(text(QUOTES_SQL))
+    conn.execute(text(SUMMARIES_SQL))
+    return events
+
 
 def bench_urls() -> tuple[str, str]:
     """``(owner URL, read-only URL)`` of the benchmark database on the embedded server."""
@@ -104,12 +179,16 @@ def load_synthetic(owner_url: str, reload: bool) -> None:
                 conn.execute(text(statement))
             loaded = time.perf_counter() - started
             started = time.perf_counter()
+            events = store_reception(conn)
+            reception = time.perf_counter() - started
+            started = time.perf_counter()
             refresh_reporting(conn)
             refreshed = time.perf_counter() - started
             ensure_readonly_role(conn, READONLY_ROLE, None)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
         print(f"loaded {MOVIES:,} movies and {REVIEWS:,} reviews in {loaded:.1f} s; "
+              f"{events:,} reception events, quotes and summaries in {reception:.1f} s; "
               f"refresh_reporting took {refreshed:.1f} s")  # fmt: skip
     finally:
         engine.dispose()
@@ -132,15 +211,18 @@ def time_queries(reader: Engine, queries: list[dict], movie: str, repeat: int) -
             key = (DASHBOARDS[query["dashboard"]], query["chart"])
             rows.setdefault(key, {})[query["filtered"]] = (statistics.median(samples), p95)
     print(f"\n{'dashboard':<16} {'chart':<44} {'no filter p50/p95 ms':>22} {'movie filter p50/p95 ms':>25}")
-    worst = 0.0
+    worst: dict[tuple[str, bool], tuple[float, str]] = {}
     for (dashboard, chart), by_filter in rows.items():
         cells = []
         for filtered in (False, True):
             p50, p95 = by_filter.get(filtered, (float("nan"), float("nan")))
-            worst = max(worst, p95) if p95 == p95 else worst
+            if p95 == p95 and p95 > worst.get((dashboard, filtered), (-1.0, ""))[0]:
+                worst[(dashboard, filtered)] = (p95, chart)
             cells.append(f"{p50:8.1f} / {p95:8.1f}")
         print(f"{dashboard:<16} {chart[:44]:<44} {cells[0]:>22} {cells[1]:>25}")
-    print(f"\nworst p95: {worst:.1f} ms (target ≤ 200 ms) over {repeat} runs per query")
+    print(f"\n{len(queries)} queries, {len(rows)} charts and filters, {repeat} runs per query (p95 ≤ 200 ms)")
+    for (dashboard, filtered), (p95, chart) in sorted(worst.items()):
+        print(f"worst p95 {dashboard}, {'movie filter' if filtered else 'no filter'}: {p95:.1f} ms ({chart})")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -152,7 +234,14 @@ def run(args: argparse.Namespace) -> None:
     try:
         with reader.connect() as conn:
             movie = conn.execute(text("SELECT min(movie) FROM v_movie_summary")).scalar_one()
+        before = os.getloadavg()
         time_queries(reader, queries, movie, args.repeat)
+        after = os.getloadavg()
+        print(
+            f"filtered movie: {movie}; load average (1/5/15 min) before "
+            f"{' / '.join(f'{x:.2f}' for x in before)}, after {' / '.join(f'{x:.2f}' for x in after)} "
+            f"on {os.cpu_count()} cores"
+        )
     finally:
         reader.dispose()
 
