@@ -26,6 +26,12 @@ OWNER_ROLE = "tracker_owner"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
+        "--deploy",
+        action="store_true",
+        help="run imdb_tracker_tests/deploy: the docker-compose stack on the Docker engine of "
+        "DOCKER_HOST (what `make test-deploy` starts); skipped otherwise",
+    )
+    parser.addoption(
         "--db-owner",
         action="store_true",
         help=f"connect as {OWNER_ROLE}, an ordinary role with CREATEROLE that owns the tracker and "
@@ -44,6 +50,13 @@ def stop_child_processes(timeout: float = 10.0) -> None:
     _, alive = psutil.wait_procs(children, timeout=timeout)
     for child in alive:
         child.kill()
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The deploy checks need their own Docker engine: collected only with ``--deploy``."""
+    if collection_path.name == "deploy" and collection_path.parent == Path(__file__).parent:
+        return not config.getoption("--deploy")
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,315 @@
+"""The docker-compose deployment for real (``make test-deploy``): built here, brought up, used as a user would.
+
+Every image is built on this machine (nothing can be pulled): the pipeline image from the
+``Dockerfile`` on a debootstrap base, and the CI stand-ins of ``deploy/ci/docker-compose.ci.yml``.
+The stages run in order and each depends on the ones before (run with ``-x``); each prints how long
+it took. The stack's network is internal: containers reach each other and nothing else, and the
+checks reach the containers' addresses on that bridge from this machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from imdb_tracker.superset_client.api import SupersetApi
+from imdb_tracker_tests.deploy.stack import (
+    BASE_IMAGE,
+    DOCKER_RUNS_OVERLAY,
+    LONG_RUNNING,
+    NETWORK,
+    ONE_SHOTS,
+    PROJECT,
+    REPO,
+    Stack,
+    StageClock,
+    docker_build,
+    env_file_from_template,
+    run,
+    wait_for,
+)
+
+SHARED = Path(os.environ.get("IMDB_TRACKER_SHARED", REPO.parent / "shared")).resolve()
+MOVIE = "tt0029583"  # Snow White and the Seven Dwarfs (1937), in the shared sample
+OTHER_MOVIE = "tt6208148"
+SCRAPE_TIMEOUT = 420
+
+pytestmark = pytest.mark.timeout(1800)
+
+
+def sample_review_count(movie_id: str) -> int:
+    with (SHARED / "sample" / "reviews_raw_2025-04-11.csv").open(newline="") as rows:
+        return sum(1 for row in csv.DictReader(rows) if row["movie_id"] == movie_id)
+
+
+@pytest.fixture(scope="module")
+def clock() -> StageClock:
+    return StageClock(os.environ.get("DEPLOY_STAGE_FILE"))
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("deploy")
+
+
+@pytest.fixture(scope="module")
+def stack(work: Path) -> Iterator[Stack]:
+    """The compose project with a fresh .env; everything it made is removed at the end (images stay)."""
+    env_file = work / ".env"
+    values = env_file_from_template(env_file, SHARED)
+    stack = Stack(env_file, values)
+    yield stack
+    stack.overlays = [DOCKER_RUNS_OVERLAY]
+    logs = stack.compose("logs", "--no-color", "--tail", "200", check=False, timeout=120).stdout
+    (work / "compose.log").write_text(logs)
+    stack.compose("down", "-v", "--remove-orphans", "-t", "20", check=False, timeout=300)
+    run("docker", "container", "prune", "-f", check=False)  # the DockerRunLauncher's run containers
+
+
+def test_images_build(clock: StageClock) -> None:
+    base = {"BASE_IMAGE": BASE_IMAGE}
+    with clock.stage("build pipeline image (Dockerfile)"):
+        docker_build("imdb-tracker:local", REPO / "Dockerfile", REPO, **base)
+    with clock.stage("build postgres stand-in"):
+        docker_build("imdb-tracker-ci/postgres:15", REPO / "deploy/ci/postgres/Dockerfile", REPO / "deploy/ci/postgres", **base)
+    with clock.stage("build S3 stand-in (s3rver)"):
+        docker_build("imdb-tracker-ci/s3:local", REPO / "deploy/ci/s3/Dockerfile", REPO / "deploy/ci/s3", **base)
+    with clock.stage("build Superset stand-in base (lock file)"):
+        docker_build("imdb-tracker-ci/superset-base:local", REPO / "deploy/ci/superset/Dockerfile", REPO, **base)
+    with clock.stage("build Superset image (superset/Dockerfile)"):
+        docker_build(
+            "imdb-tracker-superset:local",
+            REPO / "superset/Dockerfile",
+            REPO,
+            SUPERSET_BASE="imdb-tracker-ci/superset-base:local",
+        )
+
+
+def test_a_missing_secret_stops_compose_naming_it(work: Path, clock: StageClock) -> None:
+    with clock.stage("bad .env refused"):
+        bad = Stack(work / "bad.env", env_file_from_template(work / "bad.env", SHARED, drop="DB_PASSWORD"))
+        result = bad.compose("up", "-d", "--no-build", check=False, timeout=120)
+        assert result.returncode != 0
+        assert "DB_PASSWORD" in result.stderr, result.stderr
+        assert not run("docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={PROJECT}").stdout
+
+
+def test_stack_comes_up_healthy(stack: Stack, clock: StageClock) -> None:
+    with clock.stage("up -d (until every service is healthy)"):
+        up = stack.compose("up", "-d", "--no-build", timeout=900, check=False)
+        assert up.returncode == 0, up.stderr[-3000:] + stack.compose("logs", "--tail", "60", check=False).stdout[-6000:]
+    for service in LONG_RUNNING:
+        state = stack.container(service)["State"]
+        assert state["Running"] and state.get("Health", {}).get("Status") == "healthy", (service, state)
+    for service in ONE_SHOTS:
+        state = stack.container(service)["State"]
+        assert (state["Status"], state["ExitCode"]) == ("exited", 0), (service, state)
+
+
+def test_container_traffic_stays_on_the_stack_bridge(stack: Stack) -> None:
+    network = run("docker", "network", "inspect", NETWORK).stdout
+    assert '"Internal": true' in network
+    for service in LONG_RUNNING:
+        assert set(stack.container(service)["NetworkSettings"]["Networks"]) == {NETWORK}, service
+    # No default route out of the container: only the bridge's own subnet (and loopback).
+    routes = stack.exec("user-code", "cat", "/proc/net/route").stdout.splitlines()[1:]
+    destinations = {line.split()[1] for line in routes}
+    assert destinations and "00000000" not in destinations, routes
+
+
+def test_a_movie_added_through_the_cli_is_scraped_scored_and_stored(stack: Stack, clock: StageClock) -> None:
+    expected = sample_review_count(MOVIE)
+    with clock.stage(f"movies add {MOVIE} -> scraped and scored"):
+        added = stack.exec("user-code", "imdb-tracker", "movies", "add", MOVIE)
+        assert MOVIE in added.stdout
+
+        def stored() -> tuple[int, int] | None:
+            [(reviews, scored)] = stack.sql(
+                "SELECT count(*), count(s.review_id) FROM reviews r "
+                f"LEFT JOIN review_sentiments s USING (review_id) WHERE r.movie_id = '{MOVIE}'"
+            )
+            return (int(reviews), int(scored)) if int(reviews) == int(scored) == expected else None
+
+        wait_for(f"{expected} reviews of {MOVIE} stored and scored", stored, SCRAPE_TIMEOUT, interval=5)
+    [(title, snapshots)] = stack.sql(
+        f"SELECT m.title, count(s.*) FROM movies m JOIN movie_snapshots s USING (movie_id) "
+        f"WHERE movie_id = '{MOVIE}' GROUP BY m.title"
+    )
+    assert title.startswith("Snow White") and int(snapshots) >= 1
+    listed = stack.exec("user-code", "imdb-tracker", "movies", "list").stdout
+    assert MOVIE in listed
+
+
+GRAPHQL_MATERIALIZATIONS = """
+query ($key: AssetKeyInput!, $partition: String!) {
+  assetOrError(assetKey: $key) {
+    ... on Asset { assetMaterializations(partitions: [$partition]) { partition runId } }
+  }
+}
+"""
+
+
+def graphql(stack: Stack, query: str, **variables) -> dict:
+    answer = requests.post(
+        f"http://{stack.ip('dagster-webserver')}:3000/graphql",
+        json={"query": query, "variables": variables},
+        timeout=60,
+    )
+    answer.raise_for_status()
+    body = answer.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def test_the_dagster_webserver_shows_the_partition_materialized(stack: Stack) -> None:
+    for asset in ("movie_metadata", "movie_reviews", "review_sentiments"):
+        data = graphql(stack, GRAPHQL_MATERIALIZATIONS, key={"path": [asset]}, partition=MOVIE)
+        events = data["assetOrError"]["assetMaterializations"]
+        assert events and {e["partition"] for e in events} == {MOVIE}, (asset, data)
+
+
+def test_the_backup_asset_lands_in_s3_and_restores_with_identical_counts(stack: Stack, clock: StageClock) -> None:
+    with clock.stage("backup asset -> S3 -> restore"):
+        before = stack.exec("user-code", "imdb-tracker", "backup", "list", "--from", "s3").stdout.splitlines()
+        stack.exec(
+            "user-code", "dagster", "asset", "materialize", "--select", "database_backup", "-m", "imdb_tracker.definitions"
+        )  # fmt: skip
+        after = stack.exec("user-code", "imdb-tracker", "backup", "list", "--from", "s3").stdout.splitlines()
+        assert len(after) == len(before) + 1 and all(line.endswith(".dump") for line in after), after
+        stack.sql(f'CREATE DATABASE restore_check OWNER "{stack.secrets["DB_USER"]}"', "postgres", user="postgres")
+        restored = stack.exec(
+            "user-code", "sh", "-c",
+            # The password reaches libpq through PGPASSWORD, never a command line.
+            'PGPASSWORD="$DB_PASSWORD" imdb-tracker backup restore --from s3 '
+            '--target-url "postgresql://$DB_USER@postgres:5432/restore_check"',
+        )  # fmt: skip
+        assert "restored" in restored.stdout
+    original = stack.table_counts()
+    assert original["reviews"] == sample_review_count(MOVIE)
+    assert stack.table_counts("restore_check") == original
+
+
+def test_superset_is_provisioned_by_the_non_superuser_owner_and_a_client_reads_chart_data(stack: Stack) -> None:
+    [(superuser, createrole)] = stack.sql("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user")
+    assert (superuser, createrole) == ("f", "t")
+    [(reader_super, reader_login)] = stack.sql("SELECT rolsuper, rolcanlogin FROM pg_roles WHERE rolname = 'imdb_reader'")
+    assert (reader_super, reader_login) == ("f", "t")
+    again = stack.compose("run", "--rm", "superset-provision", timeout=300)
+    assert "dashboard Movie reception" in again.stdout, again.stdout
+
+    password = "client-" + stack.secrets["SUPERSET_SECRET_KEY"][:12]
+    stack.exec("user-code", "imdb-tracker", "clients", "add", "acme", stdin=f"{password}\n{password}\n")
+    stack.exec("user-code", "imdb-tracker", "movies", "add", MOVIE, "--client", "acme")
+    url = f"http://{stack.ip('superset')}:8088"
+    admin = SupersetApi.login(url, stack.secrets.get("SUPERSET_ADMIN_USER", "admin"), stack.secrets["SUPERSET_ADMIN_PASSWORD"])
+    [summary] = admin.list("dataset", filters=[("table_name", "eq", "v_movie_summary")], columns=["id"])
+    client = SupersetApi.login(url, "acme", password)
+    query = {
+        "datasource": {"id": summary["id"], "type": "table"},
+        "queries": [{"columns": ["movie_id"], "metrics": ["reviews_stored"], "orderby": [], "row_limit": 100}],
+        "result_format": "json",
+        "result_type": "full",
+    }
+    rows = client.post("/api/v1/chart/data", query)["result"][0]["data"]
+    assert rows == [{"movie_id": MOVIE, "reviews_stored": sample_review_count(MOVIE)}]
+
+
+LAUNCH_RUN = """
+mutation ($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}
+"""
+RUN_STATUS = """
+query ($runId: ID!) {
+  runOrError(runId: $runId) { ... on Run { status startTime endTime tags { key value } } }
+}
+"""
+
+
+def launch(stack: Stack, job: str, movie_id: str) -> str:
+    params = {
+        "selector": {"repositoryLocationName": "imdb_tracker", "repositoryName": "__repository__", "jobName": job},
+        "runConfigData": {},
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": movie_id}]},
+    }
+    launched = graphql(stack, LAUNCH_RUN, params=params)["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    return launched["run"]["runId"]
+
+
+def run_status(stack: Stack, run_id: str) -> dict:
+    return graphql(stack, RUN_STATUS, runId=run_id)["runOrError"]
+
+
+def finished(stack: Stack, run_id: str, timeout: float = 300) -> dict:
+    return wait_for(
+        f"run {run_id} finished",
+        lambda: (s := run_status(stack, run_id))["status"] in ("SUCCESS", "FAILURE", "CANCELED") and s,
+        timeout,
+    )
+
+
+def test_docker_run_launcher_runs_two_movies_at_once_in_containers_of_their_own(
+    stack: Stack, clock: StageClock
+) -> None:
+    with clock.stage("DockerRunLauncher: two concurrent runs"):
+        socket = Path(os.environ["DOCKER_HOST"].removeprefix("unix://"))
+        with stack.env_file.open("a") as env:
+            env.write(f"DOCKER_SOCKET={socket}\nDOCKER_GID={socket.stat().st_gid}\n")
+        stack.overlays = [DOCKER_RUNS_OVERLAY]
+        up = stack.compose("up", "-d", "--no-build", timeout=900, check=False)
+        assert up.returncode == 0, up.stderr[-3000:]
+        runs = [launch(stack, "scrape_metadata_job", movie) for movie in (MOVIE, OTHER_MOVIE)]
+        results = [finished(stack, run_id) for run_id in runs]
+    assert [r["status"] for r in results] == ["SUCCESS", "SUCCESS"], results
+    (start_a, end_a), (start_b, end_b) = [(r["startTime"], r["endTime"]) for r in results]
+    assert start_a < end_b and start_b < end_a, f"the two runs did not overlap: {results}"
+    containers = []
+    for run_id in runs:
+        found = run("docker", "ps", "-aq", "--filter", f"label=dagster/run_id={run_id}").stdout.split()
+        assert len(found) == 1, (run_id, found)
+        containers.extend(found)
+    assert len(set(containers)) == 2
+    [(snapshots,)] = stack.sql(f"SELECT count(*) FROM movie_snapshots WHERE movie_id = '{OTHER_MOVIE}'")
+    assert int(snapshots) >= 1
+
+
+def test_run_monitoring_fails_a_run_whose_container_died(stack: Stack, clock: StageClock) -> None:
+    with clock.stage("run monitoring fails a killed run"):
+        run_id = launch(stack, "scrape_reviews_job", OTHER_MOVIE)
+        wait_for("run STARTED", lambda: run_status(stack, run_id)["status"] == "STARTED", 120, interval=1)
+        [container] = run("docker", "ps", "-q", "--filter", f"label=dagster/run_id={run_id}").stdout.split()
+        run("docker", "kill", container)
+        status = finished(stack, run_id, timeout=180)
+    assert status["status"] == "FAILURE", status
+
+
+def test_down_and_up_keep_every_row(stack: Stack, clock: StageClock) -> None:
+    def state() -> dict:
+        return {
+            "tracker": stack.table_counts(),
+            "dagster runs": stack.sql("SELECT count(*) FROM runs", "dagster"),
+            "partitions": stack.sql("SELECT count(*) FROM dynamic_partitions", "dagster"),
+            "superset dashboards": stack.sql("SELECT count(*) FROM dashboards", "superset"),
+            "s3 backups": stack.exec("user-code", "imdb-tracker", "backup", "list", "--from", "s3").stdout,
+        }
+
+    before = state()
+    assert before["tracker"]["reviews"] > 0 and before["s3 backups"].strip()
+    with clock.stage("down + up (named volumes)"):
+        stack.compose("down", "-t", "20", timeout=300)
+        assert not run("docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}").stdout
+        up = stack.compose("up", "-d", "--no-build", timeout=900, check=False)
+        assert up.returncode == 0, up.stderr[-3000:]
+    assert state() == before
