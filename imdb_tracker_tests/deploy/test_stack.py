@@ -10,6 +10,7 @@ checks reach the containers' addresses on that bridge from this machine.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -60,16 +61,29 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def stack(work: Path) -> Iterator[Stack]:
-    """The compose project with a fresh .env; everything it made is removed at the end (images stay)."""
+    """The compose project with a fresh .env, nothing left of an earlier run; everything it made is
+    removed at the end (images stay, for the next run)."""
     env_file = work / ".env"
     values = env_file_from_template(env_file, SHARED)
-    stack = Stack(env_file, values)
+    socket = Path(os.environ["DOCKER_HOST"].removeprefix("unix://"))
+    with env_file.open("a") as env:  # for the DockerRunLauncher overlay
+        env.write(f"DOCKER_SOCKET={socket}\nDOCKER_GID={socket.stat().st_gid}\n")
+    stack = Stack(env_file, values, overlays=[DOCKER_RUNS_OVERLAY])
+    remove_everything(stack)
+    stack.overlays = []
     yield stack
     stack.overlays = [DOCKER_RUNS_OVERLAY]
-    logs = stack.compose("logs", "--no-color", "--tail", "200", check=False, timeout=120).stdout
+    logs = stack.compose("logs", "--no-color", "--tail", "300", check=False, timeout=120).stdout
     (work / "compose.log").write_text(logs)
+    remove_everything(stack)
+
+
+def remove_everything(stack: Stack) -> None:
+    """The project's containers, volumes and network, and the DockerRunLauncher's run containers."""
     stack.compose("down", "-v", "--remove-orphans", "-t", "20", check=False, timeout=300)
-    run("docker", "container", "prune", "-f", check=False)  # the DockerRunLauncher's run containers
+    leftovers = run("docker", "ps", "-aq", "--filter", "label=dagster/run_id").stdout.split()
+    if leftovers:
+        run("docker", "rm", "-f", *leftovers, check=False)
 
 
 def test_images_build(clock: StageClock) -> None:
@@ -91,7 +105,7 @@ def test_images_build(clock: StageClock) -> None:
         )
 
 
-def test_a_missing_secret_stops_compose_naming_it(work: Path, clock: StageClock) -> None:
+def test_a_missing_secret_stops_compose_naming_it(stack: Stack, work: Path, clock: StageClock) -> None:
     with clock.stage("bad .env refused"):
         bad = Stack(work / "bad.env", env_file_from_template(work / "bad.env", SHARED, drop="DB_PASSWORD"))
         result = bad.compose("up", "-d", "--no-build", check=False, timeout=120)
@@ -113,14 +127,18 @@ def test_stack_comes_up_healthy(stack: Stack, clock: StageClock) -> None:
 
 
 def test_container_traffic_stays_on_the_stack_bridge(stack: Stack) -> None:
-    network = run("docker", "network", "inspect", NETWORK).stdout
-    assert '"Internal": true' in network
+    [network] = json.loads(run("docker", "network", "inspect", NETWORK).stdout)
+    assert network["Internal"] is True
+    [subnet] = [config["Subnet"] for config in network["IPAM"]["Config"]]
     for service in LONG_RUNNING:
-        assert set(stack.container(service)["NetworkSettings"]["Networks"]) == {NETWORK}, service
-    # No default route out of the container: only the bridge's own subnet (and loopback).
-    routes = stack.exec("user-code", "cat", "/proc/net/route").stdout.splitlines()[1:]
-    destinations = {line.split()[1] for line in routes}
-    assert destinations and "00000000" not in destinations, routes
+        container = stack.container(service)
+        assert set(container["NetworkSettings"]["Networks"]) == {NETWORK}, service
+        assert not any(container["NetworkSettings"]["Ports"].values()), (service, "publishes a port")
+    # The engine drops whatever enters the bridge for, or leaves it from, an address outside its subnet.
+    bridge = f"br-{network['Id'][:12]}"
+    rules = run("iptables", "-S", "DOCKER-ISOLATION-STAGE-1").stdout.splitlines()
+    assert f"-A DOCKER-ISOLATION-STAGE-1 ! -d {subnet} -i {bridge} -j DROP" in rules, rules
+    assert f"-A DOCKER-ISOLATION-STAGE-1 ! -s {subnet} -o {bridge} -j DROP" in rules, rules
 
 
 def test_a_movie_added_through_the_cli_is_scraped_scored_and_stored(stack: Stack, clock: StageClock) -> None:
@@ -185,9 +203,9 @@ def test_the_backup_asset_lands_in_s3_and_restores_with_identical_counts(stack: 
         stack.sql(f'CREATE DATABASE restore_check OWNER "{stack.secrets["DB_USER"]}"', "postgres", user="postgres")
         restored = stack.exec(
             "user-code", "sh", "-c",
-            # The password reaches libpq through PGPASSWORD, never a command line.
-            'PGPASSWORD="$DB_PASSWORD" imdb-tracker backup restore --from s3 '
-            '--target-url "postgresql://$DB_USER@postgres:5432/restore_check"',
+            # The target's password comes from the environment, never a command line.
+            'IMDB_TRACKER_RESTORE_URL="postgresql://$DB_USER:$DB_PASSWORD@postgres:5432/restore_check" '
+            "imdb-tracker backup restore --from s3",
         )  # fmt: skip
         assert "restored" in restored.stdout
     original = stack.table_counts()
@@ -264,9 +282,6 @@ def test_docker_run_launcher_runs_two_movies_at_once_in_containers_of_their_own(
     stack: Stack, clock: StageClock
 ) -> None:
     with clock.stage("DockerRunLauncher: two concurrent runs"):
-        socket = Path(os.environ["DOCKER_HOST"].removeprefix("unix://"))
-        with stack.env_file.open("a") as env:
-            env.write(f"DOCKER_SOCKET={socket}\nDOCKER_GID={socket.stat().st_gid}\n")
         stack.overlays = [DOCKER_RUNS_OVERLAY]
         up = stack.compose("up", "-d", "--no-build", timeout=900, check=False)
         assert up.returncode == 0, up.stderr[-3000:]
