@@ -59,6 +59,7 @@ def env_names(settings_cls: type[Settings]) -> dict[str, str]:
 
 
 def docker_compose(*args: str, env_file: Path) -> subprocess.CompletedProcess:
+    """``docker-compose --env-file ENV -f docker-compose.yml ARGS`` (more ``-f`` files may lead ARGS)."""
     program = shutil.which("docker-compose")
     if program is None:
         if os.environ.get("CI"):
@@ -85,7 +86,8 @@ def test_compose_file_validates_with_env_built_from_template(tmp_path):
     pipeline = resolved["services"]["user-code"]["environment"]
     assert pipeline["DB_HOST"] == "postgres" and pipeline["DB_PASSWORD"] == PLACEHOLDER
     assert (
-        pipeline["IMDB_TRACKER_DAGSTER_PG_URL"] == f"postgresql://tracker:{PLACEHOLDER}@postgres:5432/dagster"
+        pipeline["IMDB_TRACKER_DAGSTER_PG_URL"]
+        == f"postgresql+psycopg2://tracker:{PLACEHOLDER}@postgres:5432/dagster"
     )
     assert pipeline["S3_ENDPOINT_URL"] == "http://minio:9000"
     assert resolved["services"]["minio"]["environment"]["MINIO_ROOT_PASSWORD"] == PLACEHOLDER
@@ -111,12 +113,19 @@ def test_every_service_is_healthchecked_or_a_one_shot_awaited_to_completion():
         for dependency, spec in depends_on.items():
             awaited[dependency].add(spec["condition"])
     one_shots = {name for name, service in services.items() if "healthcheck" not in service}
-    assert one_shots == {"migrate", "minio-init", "superset-provision"}
+    assert one_shots == {"migrate", "minio-init", "superset-provision", "ready"}
     for name in one_shots:
         assert "restart" not in services[name], f"{name} is a one-shot and must not restart"
         assert awaited[name] <= {"service_completed_successfully"}, name
         assert services[name]["depends_on"], f"{name} must wait for what it works on"
     assert awaited["migrate"] == awaited["minio-init"] == {"service_completed_successfully"}
+    # `up -d` waits for `ready`, which waits for the provisioning: its failure fails `up`.
+    assert awaited["superset-provision"] == {"service_completed_successfully"}
+    assert set(services["ready"]["depends_on"]) >= {
+        "superset-provision",
+        "dagster-webserver",
+        "dagster-daemon",
+    }
     for name in set(services) - one_shots:
         assert services[name]["healthcheck"]["test"], name
         assert services[name]["restart"] == "unless-stopped", name
@@ -172,7 +181,8 @@ def test_code_server_and_workspace_agree():
     for name in ("dagster-webserver", "dagster-daemon"):
         command = services[name]["command"]
         assert command[command.index("-w") + 1] == copied_to, name
-    assert re.search(r"^FROM python:3\.11-slim", dockerfile, re.M)
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim", dockerfile, re.M)
+    assert re.search(r"^FROM \$\{BASE_IMAGE\}$", dockerfile, re.M)
     assert re.search(r"apt-get install[^\n]*\\\n\s+chromium\b", dockerfile)
 
 
@@ -198,3 +208,56 @@ def test_env_template_as_is_runs_locally_on_the_embedded_database(tmp_path):
     assert settings.uses_embedded_database
     assert settings.s3_bucket is None
     assert settings.db_password is not None and settings.db_password.get_secret_value() == PLACEHOLDER
+
+
+DOCKER_RUNS_OVERLAY = REPO / "deploy" / "docker-run-launcher.yml"
+CI_OVERRIDE = REPO / "deploy" / "ci" / "docker-compose.ci.yml"
+
+
+def test_the_docker_runs_instance_is_dagster_yaml_plus_the_docker_run_launcher():
+    plain = yaml.safe_load((REPO / "dagster.yaml").read_text())
+    docker_runs = yaml.safe_load((REPO / "deploy" / "dagster-docker-runs.yaml").read_text())
+    launcher = docker_runs.pop("run_launcher")
+    assert docker_runs == plain
+    assert (launcher["module"], launcher["class"]) == ("dagster_docker", "DockerRunLauncher")
+    config = launcher["config"]
+    assert config["image"] == compose()["x-pipeline-image"]["image"]
+    assert config["network"] == compose()["networks"]["default"]["name"]
+    # Every forwarded variable is set in the daemon's environment (DockerRunLauncher fails otherwise).
+    assert set(config["env_vars"]) <= set(compose()["x-pipeline-environment"])
+
+
+def test_the_docker_runs_overlay_needs_the_socket_group_and_names_it(tmp_path):
+    env_file = tmp_path / ".env"
+    shutil.copyfile(ENV_TEMPLATE, env_file)
+    missing = docker_compose("-f", str(DOCKER_RUNS_OVERLAY), "config", "-q", env_file=env_file)
+    assert missing.returncode != 0 and "DOCKER_GID" in missing.stderr
+    with env_file.open("a") as env:
+        env.write("DOCKER_GID=999\n")
+    resolved = yaml.safe_load(
+        docker_compose("-f", str(DOCKER_RUNS_OVERLAY), "config", env_file=env_file).stdout
+    )
+    for name in ("dagster-daemon", "dagster-webserver"):
+        service = resolved["services"][name]
+        assert service["environment"]["DAGSTER_HOME"] == "/opt/dagster/docker-runs"
+        assert service["group_add"] == ["999"] or service["group_add"] == [999]
+        assert any(
+            str(v).endswith(":/var/run/docker.sock") or "docker.sock" in str(v) for v in service["volumes"]
+        )
+    assert "group_add" not in resolved["services"]["user-code"]
+
+
+def test_ci_override_replaces_every_registry_image_with_a_local_one(tmp_path):
+    env_file = tmp_path / ".env"
+    shutil.copyfile(ENV_TEMPLATE, env_file)
+    with env_file.open("a") as env:
+        env.write(f"IMDB_TRACKER_SHARED={tmp_path}\n")
+    resolved = yaml.safe_load(docker_compose("-f", str(CI_OVERRIDE), "config", env_file=env_file).stdout)
+    images = {name: service["image"] for name, service in resolved["services"].items()}
+    local = {"imdb-tracker:local", "imdb-tracker-superset:local"}
+    assert all(image in local or image.startswith("imdb-tracker-ci/") for image in images.values()), images
+    assert resolved["networks"]["default"] == {
+        "name": "imdb-tracker",
+        "internal": True,
+        "ipam": {"config": [{"subnet": "172.30.117.0/24"}]},
+    }

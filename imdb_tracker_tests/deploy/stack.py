@@ -22,7 +22,15 @@ DOCKER_RUNS_OVERLAY = REPO / "deploy" / "docker-run-launcher.yml"
 PROJECT = "imdbtrackerci"
 NETWORK = "imdb-tracker"
 BASE_IMAGE = "imdb-tracker-ci/base:bookworm"
-LONG_RUNNING = ("postgres", "minio", "imdb-replica", "user-code", "dagster-webserver", "dagster-daemon", "superset")
+LONG_RUNNING = (
+    "postgres",
+    "minio",
+    "imdb-replica",
+    "user-code",
+    "dagster-webserver",
+    "dagster-daemon",
+    "superset",
+)
 ONE_SHOTS = ("migrate", "minio-init", "superset-provision", "ready")
 
 T = TypeVar("T")
@@ -55,7 +63,8 @@ def run(*args: str, timeout: float = 600, check: bool = True, **kwargs) -> subpr
     result = subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kwargs)
     if check and result.returncode != 0:
         raise AssertionError(
-            f"{' '.join(args[:6])} … exited {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            f"{' '.join(args[:6])} … exited {result.returncode}\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         )
     return result
 
@@ -85,7 +94,15 @@ class Stack:
     ) -> subprocess.CompletedProcess[str]:
         """``docker-compose ARGS`` on this project, its env file and compose files."""
         files = [arg for path in (*COMPOSE_FILES, *self.overlays) for arg in ("-f", str(path))]
-        argv = ["docker-compose", "-p", PROJECT, "--project-directory", str(REPO), "--env-file", str(self.env_file)]
+        argv = [
+            "docker-compose",
+            "-p",
+            PROJECT,
+            "--project-directory",
+            str(REPO),
+            "--env-file",
+            str(self.env_file),
+        ]
         return run(*argv, *files, *args, input=stdin, timeout=timeout, check=check, cwd=REPO)
 
     def exec(self, service: str, *command: str, stdin: str | None = None, check: bool = True):
@@ -93,11 +110,10 @@ class Stack:
         return self.compose("exec", "-T", service, *command, stdin=stdin, check=check)
 
     def sql(self, query: str, database: str = "imdb_tracker", user: str | None = None) -> list[list[str]]:
-        """Rows of ``query`` run by psql in the postgres container (as the tracker's owner role by default)."""
-        out = self.exec(
-            "postgres", "psql", "-v", "ON_ERROR_STOP=1", "-U", user or self.secrets["DB_USER"], "-d", database,
-            "-AtF", "\t", "-c", query,
-        ).stdout  # fmt: skip
+        """Rows of ``query`` run by psql in the postgres container (as the tracker's owner by default)."""
+        role = user or self.secrets["DB_USER"]
+        psql = ["psql", "-v", "ON_ERROR_STOP=1", "-U", role, "-d", database, "-AtF", "\t", "-c", query]
+        out = self.exec("postgres", *psql).stdout
         return [line.split("\t") for line in out.splitlines() if line]
 
     def container(self, service: str) -> dict:
@@ -112,7 +128,10 @@ class Stack:
 
     def table_counts(self, database: str = "imdb_tracker") -> dict[str, int]:
         """Rows of every table of the public schema."""
-        tables = [row[0] for row in self.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", database)]
+        tables = [
+            row[0]
+            for row in self.sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", database)
+        ]
         union = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in sorted(tables))
         return {name: int(count) for name, count in self.sql(union, database)}
 

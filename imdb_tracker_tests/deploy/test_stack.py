@@ -1,4 +1,4 @@
-"""The docker-compose deployment for real (``make test-deploy``): built here, brought up, used as a user would.
+"""The docker-compose deployment for real (``make test-deploy``): built, brought up, used as a user would.
 
 Every image is built on this machine (nothing can be pulled): the pipeline image from the
 ``Dockerfile`` on a debootstrap base, and the CI stand-ins of ``deploy/ci/docker-compose.ci.yml``.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,11 +90,20 @@ def test_images_build(clock: StageClock) -> None:
     with clock.stage("build pipeline image (Dockerfile)"):
         docker_build("imdb-tracker:local", REPO / "Dockerfile", REPO, **base)
     with clock.stage("build postgres stand-in"):
-        docker_build("imdb-tracker-ci/postgres:15", REPO / "deploy/ci/postgres/Dockerfile", REPO / "deploy/ci/postgres", **base)
+        docker_build(
+            "imdb-tracker-ci/postgres:15",
+            REPO / "deploy/ci/postgres/Dockerfile",
+            REPO / "deploy/ci/postgres",
+            **base,
+        )
     with clock.stage("build S3 stand-in (s3rver)"):
-        docker_build("imdb-tracker-ci/s3:local", REPO / "deploy/ci/s3/Dockerfile", REPO / "deploy/ci/s3", **base)
+        docker_build(
+            "imdb-tracker-ci/s3:local", REPO / "deploy/ci/s3/Dockerfile", REPO / "deploy/ci/s3", **base
+        )
     with clock.stage("build Superset stand-in base (lock file)"):
-        docker_build("imdb-tracker-ci/superset-base:local", REPO / "deploy/ci/superset/Dockerfile", REPO, **base)
+        docker_build(
+            "imdb-tracker-ci/superset-base:local", REPO / "deploy/ci/superset/Dockerfile", REPO, **base
+        )
     with clock.stage("build Superset image (superset/Dockerfile)"):
         docker_build(
             "imdb-tracker-superset:local",
@@ -111,13 +119,17 @@ def test_a_missing_secret_stops_compose_naming_it(stack: Stack, work: Path, cloc
         result = bad.compose("up", "-d", "--no-build", check=False, timeout=120)
         assert result.returncode != 0
         assert "DB_PASSWORD" in result.stderr, result.stderr
-        assert not run("docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={PROJECT}").stdout
+        assert not run(
+            "docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={PROJECT}"
+        ).stdout
 
 
 def test_stack_comes_up_healthy(stack: Stack, clock: StageClock) -> None:
     with clock.stage("up -d (until every service is healthy)"):
         up = stack.compose("up", "-d", "--no-build", timeout=900, check=False)
-        assert up.returncode == 0, up.stderr[-3000:] + stack.compose("logs", "--tail", "60", check=False).stdout[-6000:]
+        assert up.returncode == 0, (
+            up.stderr[-3000:] + stack.compose("logs", "--tail", "60", check=False).stdout[-6000:]
+        )
     for service in LONG_RUNNING:
         state = stack.container(service)["State"]
         assert state["Running"] and state.get("Health", {}).get("Status") == "healthy", (service, state)
@@ -192,15 +204,18 @@ def test_the_dagster_webserver_shows_the_partition_materialized(stack: Stack) ->
         assert events and {e["partition"] for e in events} == {MOVIE}, (asset, data)
 
 
-def test_the_backup_asset_lands_in_s3_and_restores_with_identical_counts(stack: Stack, clock: StageClock) -> None:
+def test_the_backup_asset_lands_in_s3_and_restores_with_identical_counts(
+    stack: Stack, clock: StageClock
+) -> None:
     with clock.stage("backup asset -> S3 -> restore"):
         before = stack.exec("user-code", "imdb-tracker", "backup", "list", "--from", "s3").stdout.splitlines()
-        stack.exec(
-            "user-code", "dagster", "asset", "materialize", "--select", "database_backup", "-m", "imdb_tracker.definitions"
-        )  # fmt: skip
+        materialize = ["dagster", "asset", "materialize", "--select", "database_backup"]
+        stack.exec("user-code", *materialize, "-m", "imdb_tracker.definitions")
         after = stack.exec("user-code", "imdb-tracker", "backup", "list", "--from", "s3").stdout.splitlines()
         assert len(after) == len(before) + 1 and all(line.endswith(".dump") for line in after), after
-        stack.sql(f'CREATE DATABASE restore_check OWNER "{stack.secrets["DB_USER"]}"', "postgres", user="postgres")
+        stack.sql(
+            f'CREATE DATABASE restore_check OWNER "{stack.secrets["DB_USER"]}"', "postgres", user="postgres"
+        )
         restored = stack.exec(
             "user-code", "sh", "-c",
             # The target's password comes from the environment, never a command line.
@@ -213,10 +228,16 @@ def test_the_backup_asset_lands_in_s3_and_restores_with_identical_counts(stack: 
     assert stack.table_counts("restore_check") == original
 
 
-def test_superset_is_provisioned_by_the_non_superuser_owner_and_a_client_reads_chart_data(stack: Stack) -> None:
-    [(superuser, createrole)] = stack.sql("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user")
+def test_superset_is_provisioned_by_the_non_superuser_owner_and_a_client_reads_chart_data(
+    stack: Stack,
+) -> None:
+    [(superuser, createrole)] = stack.sql(
+        "SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user"
+    )
     assert (superuser, createrole) == ("f", "t")
-    [(reader_super, reader_login)] = stack.sql("SELECT rolsuper, rolcanlogin FROM pg_roles WHERE rolname = 'imdb_reader'")
+    [(reader_super, reader_login)] = stack.sql(
+        "SELECT rolsuper, rolcanlogin FROM pg_roles WHERE rolname = 'imdb_reader'"
+    )
     assert (reader_super, reader_login) == ("f", "t")
     again = stack.compose("run", "--rm", "superset-provision", timeout=300)
     assert "dashboard Movie reception" in again.stdout, again.stdout
@@ -225,12 +246,16 @@ def test_superset_is_provisioned_by_the_non_superuser_owner_and_a_client_reads_c
     stack.exec("user-code", "imdb-tracker", "clients", "add", "acme", stdin=f"{password}\n{password}\n")
     stack.exec("user-code", "imdb-tracker", "movies", "add", MOVIE, "--client", "acme")
     url = f"http://{stack.ip('superset')}:8088"
-    admin = SupersetApi.login(url, stack.secrets.get("SUPERSET_ADMIN_USER", "admin"), stack.secrets["SUPERSET_ADMIN_PASSWORD"])
+    admin = SupersetApi.login(
+        url, stack.secrets.get("SUPERSET_ADMIN_USER", "admin"), stack.secrets["SUPERSET_ADMIN_PASSWORD"]
+    )
     [summary] = admin.list("dataset", filters=[("table_name", "eq", "v_movie_summary")], columns=["id"])
     client = SupersetApi.login(url, "acme", password)
     query = {
         "datasource": {"id": summary["id"], "type": "table"},
-        "queries": [{"columns": ["movie_id"], "metrics": ["reviews_stored"], "orderby": [], "row_limit": 100}],
+        "queries": [
+            {"columns": ["movie_id"], "metrics": ["reviews_stored"], "orderby": [], "row_limit": 100}
+        ],
         "result_format": "json",
         "result_type": "full",
     }
@@ -257,7 +282,11 @@ query ($runId: ID!) {
 
 def launch(stack: Stack, job: str, movie_id: str) -> str:
     params = {
-        "selector": {"repositoryLocationName": "imdb_tracker", "repositoryName": "__repository__", "jobName": job},
+        "selector": {
+            "repositoryLocationName": "imdb_tracker",
+            "repositoryName": "__repository__",
+            "jobName": job,
+        },
         "runConfigData": {},
         "executionMetadata": {"tags": [{"key": "dagster/partition", "value": movie_id}]},
     }
