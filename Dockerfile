@@ -12,6 +12,8 @@ FROM ${BASE_IMAGE} AS wheel
 RUN python3 -m venv /opt/build && /opt/build/bin/pip install --no-cache-dir -q "setuptools>=68" wheel
 COPY setup.py pyproject.toml /src/
 COPY imdb_tracker /src/imdb_tracker
+COPY imdb_tracker_dev /src/imdb_tracker_dev
+COPY superset/bundle /src/superset/bundle
 RUN /opt/build/bin/pip wheel --no-cache-dir --no-deps --no-build-isolation -w /wheels /src
 
 FROM ${BASE_IMAGE}
@@ -32,23 +34,17 @@ RUN apt-get update \
 # Dependencies first (from setup.py alone), so a code change does not reinstall them.
 COPY setup.py pyproject.toml /tmp/deps/
 RUN python3 -m venv /opt/venv \
-    && mkdir /tmp/deps/imdb_tracker && touch /tmp/deps/imdb_tracker/__init__.py \
+    && mkdir -p /tmp/deps/imdb_tracker /tmp/deps/imdb_tracker_dev /tmp/deps/superset/bundle \
+    && touch /tmp/deps/imdb_tracker/__init__.py /tmp/deps/imdb_tracker_dev/__init__.py \
     && pip install '/tmp/deps[docker]' \
     && pip uninstall -y imdb-tracker \
     && rm -rf /tmp/deps
 COPY --from=wheel /wheels /tmp/wheels
 RUN pip install --no-deps /tmp/wheels/*.whl && rm -rf /tmp/wheels
 
-# Interim, until the wheel carries them as package data: dagster.yaml and the dashboards bundle
-# where the installed package looks for them (beside site-packages).
-COPY dagster.yaml /tmp/data/dagster.yaml
-COPY superset/bundle /tmp/data/bundle
-RUN site="$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
-    && mv /tmp/data/dagster.yaml "$site/dagster.yaml" \
-    && mkdir -p "$site/superset" && mv /tmp/data/bundle "$site/superset/bundle" && rm -rf /tmp/data
-
-# Dagster instance (PostgreSQL storage via IMDB_TRACKER_DAGSTER_PG_URL) and the gRPC workspace.
-COPY dagster.yaml /opt/dagster/home/dagster.yaml
+# Dagster instance (the package's dagster.yaml: storage resolved from DB_* like the CLI's) and the
+# gRPC workspace of the compose file; the DockerRunLauncher variant for deploy/docker-run-launcher.yml.
+COPY imdb_tracker/dagster.yaml /opt/dagster/home/dagster.yaml
 COPY deploy/dagster-docker-runs.yaml /opt/dagster/docker-runs/dagster.yaml
 COPY deploy/workspace.docker.yaml /opt/dagster/workspace.yaml
 

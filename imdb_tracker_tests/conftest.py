@@ -84,9 +84,10 @@ def tracker_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def superuser_url(tracker_home: Path) -> str:
     """The embedded server of the session as its superuser ``postgres`` (database ``postgres``)."""
-    from imdb_tracker.db.server import embedded_pgdata, start_embedded_server
+    from imdb_tracker.db.server import start_embedded_server
 
-    return start_embedded_server(embedded_pgdata(get_settings())).get_uri("postgres", driver="psycopg2")
+    pgdata = get_settings().database_config().pgdata
+    return start_embedded_server(pgdata).get_uri("postgres", driver="psycopg2")
 
 
 def make_owner_databases(superuser_url: str, settings: Settings) -> str:
@@ -115,11 +116,12 @@ def database_urls(request: pytest.FixtureRequest, superuser_url: str) -> Databas
     With ``--db-owner`` every connection of the session (and of the CLI subprocesses, through
     ``DATABASE_URL``) is made as :data:`OWNER_ROLE` instead of the superuser.
     """
-    from imdb_tracker.instance import prepare
+    from imdb_tracker.instance import dagster_storage_url, prepare
 
     if request.config.getoption("--db-owner"):
         os.environ["DATABASE_URL"] = make_owner_databases(superuser_url, get_settings())
         get_settings.cache_clear()
+        dagster_storage_url.cache_clear()
     return prepare(get_settings())
 
 

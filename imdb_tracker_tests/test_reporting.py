@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
@@ -446,14 +446,18 @@ def test_provision_as_an_owner_without_createrole_fails_in_one_line_naming_it(tm
         with admin.connect() as conn:
             conn.execute(text("CREATE ROLE plain_owner LOGIN"))
         admin.dispose()
-        ensure_database(superuser_url, "plain_tracker", owner="plain_owner")
-        owner_url = make_url(superuser_url).set(username="plain_owner", database="plain_tracker")
+        owner_url = make_url(superuser_url).set(username="plain_owner")
+        for database in ("plain_tracker", "plain_dagster"):
+            ensure_database(superuser_url, database, owner="plain_owner")
         result = run_cli(
             "superset",
             "provision",
             env={
                 **home,
-                "DATABASE_URL": owner_url.render_as_string(hide_password=False),
+                "DATABASE_URL": owner_url.set(database="plain_tracker").render_as_string(hide_password=False),
+                "DAGSTER_DATABASE_URL": owner_url.set(database="plain_dagster").render_as_string(
+                    hide_password=False
+                ),
                 "SUPERSET_URL": "http://127.0.0.1:9",
                 "SUPERSET_ADMIN_PASSWORD": "unused",
                 "SUPERSET_READONLY_PASSWORD": "unused",
