@@ -17,6 +17,31 @@ BASE_RECIPE="bookworm-minbase-python3-v1"  # change to rebuild the cached base t
 SUDO=""; [[ "$(id -u)" == 0 ]] || SUDO=sudo
 export PATH="/usr/bin:/usr/sbin:$PATH"  # Debian's docker 20.10 CLI before any other on PATH
 export DOCKER_BUILDKIT=0 COMPOSE_DOCKER_CLI_BUILD=0
+PIDFILE="$WORK/run/dockerd.pid"
+SOCKET="$WORK/run/docker.sock"
+export DOCKER_HOST="unix://$SOCKET"
+
+stop_dockerd() {
+  [[ -f "$PIDFILE" ]] || return 0
+  local pid; pid="$(cat "$PIDFILE")"
+  if kill -0 "$pid" 2>/dev/null; then
+    docker ps -q | xargs -r docker kill >/dev/null 2>&1 || true
+    kill "$pid"
+    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+  fi
+  rm -f "$PIDFILE"
+}
+unmount_work() {  # what a dockerd of ours left mounted under $WORK (network namespaces, overlays)
+  findmnt -rn -o TARGET | grep -F "$WORK/" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+}
+
+if [[ "${DEPLOY_CLEAN:-0}" == 1 && -d "$WORK" ]]; then
+  stop_dockerd
+  unmount_work
+  rm -rf "$WORK"
+fi
+mkdir -p "$WORK/run"
 
 declare -a STAGES=()
 now() { date +%s.%N; }
@@ -26,13 +51,6 @@ stage_done() {  # NAME START
   echo "== stage: $1: ${took} s" >&2
 }
 
-if [[ "${DEPLOY_CLEAN:-0}" == 1 && -d "$WORK" ]]; then
-  rm -rf "$WORK"
-fi
-mkdir -p "$WORK/run"
-PIDFILE="$WORK/run/dockerd.pid"
-SOCKET="$WORK/run/docker.sock"
-export DOCKER_HOST="unix://$SOCKET"
 
 t0="$(now)"
 start="$(now)"
@@ -46,17 +64,6 @@ if ((${#missing[@]})); then
 fi
 stage_done "install packages (${missing[*]:-none missing})" "$start"
 
-stop_dockerd() {
-  [[ -f "$PIDFILE" ]] || return 0
-  local pid; pid="$(cat "$PIDFILE")"
-  if kill -0 "$pid" 2>/dev/null; then
-    docker ps -q | xargs -r docker kill >/dev/null 2>&1 || true
-    kill "$pid"
-    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-  fi
-  rm -f "$PIDFILE"
-}
 finish() {
   local status=$?
   stop_dockerd
