@@ -346,7 +346,7 @@ def test_docker_run_launcher_runs_two_movies_at_once_in_containers_of_their_own(
         up = stack.compose("up", "-d", "--no-build", timeout=900, check=False)
         assert up.returncode == 0, up.stderr[-3000:]
         wait_idle(stack)
-        runs = [launch(stack, "scrape_metadata", movie) for movie in (MOVIE, OTHER_MOVIE)]
+        runs = [launch(stack, "movie_metadata_job", movie) for movie in (MOVIE, OTHER_MOVIE)]
         results = [finished(stack, run_id) for run_id in runs]
     assert [r["status"] for r in results] == ["SUCCESS", "SUCCESS"], results
     (start_a, end_a), (start_b, end_b) = [(r["startTime"], r["endTime"]) for r in results]
@@ -363,7 +363,7 @@ def test_docker_run_launcher_runs_two_movies_at_once_in_containers_of_their_own(
 
 def test_run_monitoring_fails_a_run_whose_container_died(stack: Stack, clock: StageClock) -> None:
     with clock.stage("run monitoring fails a killed run"):
-        run_id = launch(stack, "scrape_reviews", OTHER_MOVIE)
+        run_id = launch(stack, "movie_reviews_job", OTHER_MOVIE)
         wait_for("run STARTED", lambda: run_status(stack, run_id)["status"] == "STARTED", 120, interval=1)
         [container] = run("docker", "ps", "-q", "--filter", f"label=dagster/run_id={run_id}").stdout.split()
         run("docker", "kill", container)
