@@ -373,19 +373,32 @@ def test_run_monitoring_fails_a_run_whose_container_died(stack: Stack, clock: St
 
 def test_down_and_up_keep_every_row(stack: Stack, clock: StageClock) -> None:
     def state() -> dict:
+        backups = stack.exec("user-code", "imdb-tracker", "backup", "list", "--from", "s3").stdout
         return {
             "tracker": stack.table_counts(),
-            "dagster runs": stack.sql("SELECT count(*) FROM runs", "dagster"),
-            "partitions": stack.sql("SELECT count(*) FROM dynamic_partitions", "dagster"),
-            "superset dashboards": stack.sql("SELECT count(*) FROM dashboards", "superset"),
-            "s3 backups": stack.exec("user-code", "imdb-tracker", "backup", "list", "--from", "s3").stdout,
+            "dagster runs": int(stack.sql("SELECT count(*) FROM runs", "dagster")[0][0]),
+            "partitions": sorted(
+                row[0] for row in stack.sql("SELECT partition FROM dynamic_partitions", "dagster")
+            ),
+            "dashboards": sorted(
+                row[0] for row in stack.sql("SELECT dashboard_title FROM dashboards", "superset")
+            ),
+            "s3 backups": sorted(line.split("\t")[-1] for line in backups.splitlines()),
         }
 
     before = state()
-    assert before["tracker"]["reviews"] > 0 and before["s3 backups"].strip()
+    assert before["tracker"]["reviews"] > 0 and before["s3 backups"] and before["dashboards"]
     with clock.stage("down + up (named volumes)"):
         stack.compose("down", "-t", "20", timeout=300)
         assert not run("docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}").stdout
         up = stack.compose("up", "-d", "--no-build", timeout=900, check=False)
         assert up.returncode == 0, up.stderr[-3000:]
-    assert state() == before
+    after = state()
+    # Nothing lost; the schedules and sensors may have added since (runs, snapshots, an hourly backup,
+    # which replaces an older one of the same hour under the retention policy).
+    assert after["partitions"] == before["partitions"] and after["dashboards"] == before["dashboards"]
+    assert after["dagster runs"] >= before["dagster runs"]
+    assert all(after["tracker"][table] >= count for table, count in before["tracker"].items()), after
+    assert after["tracker"]["reviews"] == before["tracker"]["reviews"]
+    assert len(after["s3 backups"]) >= len(before["s3 backups"])
+    assert after["s3 backups"][-1] >= before["s3 backups"][-1]
