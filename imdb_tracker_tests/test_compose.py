@@ -258,3 +258,51 @@ def test_ci_override_replaces_every_registry_image_with_a_local_one(tmp_path):
         "internal": True,
         "ipam": {"config": [{"subnet": "172.30.117.0/24"}]},
     }
+
+
+# Settings the compose containers must not take from .env: host paths and host databases (the stack
+# has its own PostgreSQL, reached through DB_*, and its own volume), and Superset's secrets, which
+# only the superset and superset-provision services receive.
+NOT_FOR_THE_PIPELINE = {
+    "DATABASE_URL",
+    "DAGSTER_DATABASE_URL",
+    "BACKUP_DIR",
+    "IMDB_STORAGE_STATE",
+    "IMDB_TRACKER_SHARED",
+    "SUPERSET_READONLY_PASSWORD",
+    "SUPERSET_SECRET_KEY",
+}
+PIPELINE_SERVICES = ("migrate", "user-code", "dagster-webserver", "dagster-daemon", "superset-provision")
+
+
+def test_every_setting_set_in_env_reaches_every_pipeline_service(tmp_path, monkeypatch):
+    """A value in .env arrives unchanged in each pipeline container; one left out stays unset there
+    (settings.py ignores empty variables, so its own default applies)."""
+    passed_through = sorted(set(env_names(Settings)) - NOT_FOR_THE_PIPELINE)
+    assert {"SENTIMENT_MAX_ATTEMPTS", "RECEPTION_WEBHOOK_URL", "RECEPTION_BURST_MIN_RATIO"} <= set(
+        passed_through
+    )
+    fixed_by_compose = {"DB_HOST", "DB_PORT", "S3_ENDPOINT_URL", "SUPERSET_URL", "IMDB_TRACKER_HOME"}
+    chosen = {name: f"7{index}" for index, name in enumerate(passed_through) if name not in fixed_by_compose}
+    env_file = tmp_path / ".env"
+    shutil.copyfile(ENV_TEMPLATE, env_file)
+    with env_file.open("a") as env:
+        env.writelines(f"{name}={value}\n" for name, value in chosen.items())
+        env.writelines(f"{name}=host-only-{name}\n" for name in sorted(NOT_FOR_THE_PIPELINE))
+    resolved = yaml.safe_load(docker_compose("config", env_file=env_file).stdout)["services"]
+    for service in PIPELINE_SERVICES:
+        environment = resolved[service]["environment"]
+        missing = {
+            name: environment.get(name) for name, value in chosen.items() if environment.get(name) != value
+        }
+        assert not missing, f"{service} does not receive {sorted(missing)} from .env"
+        allowed = {"SUPERSET_READONLY_PASSWORD"} if service == "superset-provision" else set()
+        leaked = {n for n in NOT_FOR_THE_PIPELINE - allowed if n in environment}
+        assert not leaked, f"{service} receives {sorted(leaked)}"
+
+    # Not set in .env: compose passes an empty value, which settings.py ignores (its default applies).
+    untouched = yaml.safe_load(docker_compose("config", env_file=ENV_TEMPLATE).stdout)["services"]
+    assert untouched["user-code"]["environment"]["SENTIMENT_MAX_ATTEMPTS"] in ("", None)
+    monkeypatch.setenv("SENTIMENT_MAX_ATTEMPTS", "")
+    default = Settings.model_fields["sentiment_max_attempts"].default
+    assert Settings(_env_file=None).sentiment_max_attempts == default
