@@ -468,3 +468,76 @@ def test_provision_as_an_owner_without_createrole_fails_in_one_line_naming_it(tm
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("error: database role plain_owner lacks the CREATEROLE privilege")
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_provision_through_the_cli_as_an_owner_with_createrole_makes_and_updates_the_reader(
+    tmp_path: Path,
+) -> None:
+    """What docker-compose and a managed server do: a fresh cluster whose tracker and Dagster databases
+    belong to an ordinary role with CREATEROLE. ``db upgrade`` and two ``superset provision`` runs as
+    that role: the first creates ``imdb_reader``, the second alters it (new password). Superset is
+    unreachable here, so each run ends with Superset's one-line error *after* the role step, which is
+    committed first. The old ``CREATE/ALTER ROLE … NOSUPERUSER …`` fails the second run."""
+    home = {"IMDB_TRACKER_HOME": str(tmp_path / "home")}
+    dropped = ("DATABASE_URL", "DAGSTER_DATABASE_URL", "DB_HOST")
+    assert run_cli("db", "status", env=home, drop_env=dropped).returncode == 0  # starts the embedded server
+    try:
+        superuser_url = start_embedded_server(tmp_path / "home" / "pgdata").get_uri(
+            "postgres", driver="psycopg2"
+        )
+        admin = create_engine(superuser_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE ROLE createrole_owner LOGIN CREATEROLE"))
+        for database in ("owned_tracker", "owned_dagster"):
+            ensure_database(superuser_url, database, owner="createrole_owner")
+        owner_url = make_url(superuser_url).set(username="createrole_owner")
+        env = {
+            **home,
+            "DATABASE_URL": owner_url.set(database="owned_tracker").render_as_string(hide_password=False),
+            "DAGSTER_DATABASE_URL": owner_url.set(database="owned_dagster").render_as_string(
+                hide_password=False
+            ),
+            "SUPERSET_URL": "http://127.0.0.1:9",
+            "SUPERSET_ADMIN_PASSWORD": "unused",
+        }
+        upgraded = run_cli("db", "upgrade", env=env)
+        assert upgraded.returncode == 0, upgraded.stderr
+        password_hashes = []
+        for password in ("first-reader-password", "second-reader-password"):
+            result = run_cli("superset", "provision", env={**env, "SUPERSET_READONLY_PASSWORD": password})
+            assert result.returncode == 1 and result.stderr.startswith("error: "), result.stderr
+            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+            assert "127.0.0.1:9" in result.stderr, result.stderr  # Superset's error, not the role's
+            with admin.connect() as conn:
+                password_hashes.append(
+                    conn.execute(
+                        text("SELECT rolpassword FROM pg_authid WHERE rolname = 'imdb_reader'")
+                    ).scalar()
+                )
+        with admin.connect() as conn:
+            owner_is_superuser = conn.execute(
+                text("SELECT rolsuper FROM pg_roles WHERE rolname = 'createrole_owner'")
+            ).scalar()
+            reader = conn.execute(
+                text(
+                    "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, "
+                    "rolinherit FROM pg_roles WHERE rolname = 'imdb_reader'"
+                )
+            ).one()
+        admin.dispose()
+        owned = create_engine(env["DATABASE_URL"])
+        with owned.connect() as conn:
+            readable = conn.execute(
+                text(
+                    "SELECT table_name FROM information_schema.role_table_grants "
+                    "WHERE grantee = 'imdb_reader' AND privilege_type = 'SELECT'"
+                )
+            ).scalars()
+            readable = set(readable)
+        owned.dispose()
+    finally:
+        run_cli("db", "stop", env=home, drop_env=dropped)
+    assert owner_is_superuser is False
+    assert dict(reader._mapping) == PLAIN_LOGIN
+    assert readable == set(REPORTING_VIEWS)
+    assert None not in password_hashes and password_hashes[0] != password_hashes[1]  # ALTER ran
