@@ -122,7 +122,17 @@ def database_urls(request: pytest.FixtureRequest, superuser_url: str) -> Databas
         os.environ["DATABASE_URL"] = make_owner_databases(superuser_url, get_settings())
         get_settings.cache_clear()
         dagster_storage_url.cache_clear()
-    return prepare(get_settings())
+    urls = prepare(get_settings())
+    if request.config.getoption("--db-owner"):  # the tier is what it says, or it proves nothing
+        for url in (urls.tracker, urls.dagster):
+            check = create_engine(url)
+            with check.connect() as conn:
+                role = conn.execute(
+                    text("SELECT rolname, rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user")
+                ).one()
+            check.dispose()
+            assert tuple(role) == (OWNER_ROLE, False, True), f"--db-owner connects as {tuple(role)}"
+    return urls
 
 
 @pytest.fixture(scope="session")
