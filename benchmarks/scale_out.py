@@ -77,7 +77,7 @@ def main() -> None:
     movies[synthetic] = f"{options.synthetic:,} reviews (synthetic)"
     port = free_port()
     replica = subprocess.Popen(
-        [sys.executable, "-m", "imdb_tracker_tests.replica", "--port", str(port),
+        [sys.executable, "-m", "imdb_tracker_dev.replica", "--port", str(port),
          "--synthetic", f"{synthetic}:{options.synthetic}"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
