@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install chromium compose-tools demo test test-fast lint up superset clean
+.PHONY: install chromium compose-tools demo test test-fast test-deploy lint up superset clean
 
 install: $(STAMP) ## Create .venv and install the package with its dev extras (fast when nothing changed).
 
@@ -29,8 +29,16 @@ demo: install chromium ## Embedded PostgreSQL + the two sample movies through th
 test-fast: install ## Parsers, retention, sentiment core, settings, the definitions snapshot: no server, < 1 min.
 	$(BIN)/pytest -m fast -q
 
-test: install chromium compose-tools test-fast ## The fast tier, then everything else (real PostgreSQL, Chromium, Dagster, S3, Superset).
+# The database tests again, connected as an ordinary owner role with CREATEROLE (as on docker-compose
+# or a managed server) instead of the embedded server's superuser.
+OWNER_TIER := imdb_tracker_tests/test_foundation.py imdb_tracker_tests/test_reporting.py imdb_tracker_tests/test_superset.py
+
+test: install chromium compose-tools test-fast ## The fast tier, then everything else (real PostgreSQL, Chromium, Dagster, S3, Superset), then the database tests as an owner without superuser.
 	$(BIN)/pytest -m "not fast"
+	$(BIN)/pytest -m "not fast" --db-owner $(OWNER_TIER)
+
+test-deploy: install ## The docker-compose stack built and run end to end on a dockerd of its own (deploy/ci/).
+	deploy/ci/test-deploy.sh
 
 lint: install ## ruff, the type checker, and Dagster's own check of the definitions.
 	$(BIN)/ruff check .

@@ -46,6 +46,8 @@ setup(
         "requests==2.34.2",  # Superset's REST API
     ],
     extras_require={
+        # The DockerRunLauncher overlay (deploy/docker-run-launcher.yml): each run in its own container.
+        "docker": [f"dagster-docker=={DAGSTER_INTEGRATIONS}"],
         "dev": [
             "pytest==9.2.0",
             "pytest-timeout==2.4.0",
@@ -57,6 +59,7 @@ setup(
             "pyright==1.1.414",
             "scikit-learn==1.9.1",  # trains the offline analyser's models (never imported at run time)
             "bpe-openai==0.1.4",  # gpt-4o's real o200k_base tokenizer, bundled, for benchmarks/sentiment.py
+            "jsonschema==4.25.1",  # the Helm values file against the chart's values.schema.json
         ],
     },
     entry_points={"console_scripts": ["imdb-tracker=imdb_tracker.cli:main"]},

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from imdb_tracker.db.schema import metadata
 from imdb_tracker.db.server import DatabaseUrls
@@ -21,6 +21,22 @@ pytest_plugins = [
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("IMDB_TRACKER_SHARED", REPO.parent / "shared"))
 SAMPLE_CSV = SHARED / "sample" / "reviews_raw_2025-04-11.csv"
+OWNER_ROLE = "tracker_owner"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--deploy",
+        action="store_true",
+        help="run imdb_tracker_tests/deploy: the docker-compose stack on the Docker engine of "
+        "DOCKER_HOST (what `make test-deploy` starts); skipped otherwise",
+    )
+    parser.addoption(
+        "--db-owner",
+        action="store_true",
+        help=f"connect as {OWNER_ROLE}, an ordinary role with CREATEROLE that owns the tracker and "
+        "Dagster databases (as on docker-compose or a managed server), not as the embedded superuser",
+    )
 
 
 def stop_child_processes(timeout: float = 10.0) -> None:
@@ -34,6 +50,13 @@ def stop_child_processes(timeout: float = 10.0) -> None:
     _, alive = psutil.wait_procs(children, timeout=timeout)
     for child in alive:
         child.kill()
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The deploy checks need their own Docker engine: collected only with ``--deploy``."""
+    if collection_path.name == "deploy" and collection_path.parent == Path(__file__).parent:
+        return not config.getoption("--deploy")
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -59,11 +82,71 @@ def tracker_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def database_urls(tracker_home: Path) -> DatabaseUrls:
-    """The embedded server of the session, schema at head, Dagster home prepared."""
-    from imdb_tracker.instance import prepare
+def superuser_url(tracker_home: Path) -> str:
+    """The embedded server of the session as its superuser ``postgres`` (database ``postgres``)."""
+    from imdb_tracker.db.server import start_embedded_server
 
-    return prepare(get_settings())
+    pgdata = get_settings().database_config().pgdata
+    return start_embedded_server(pgdata).get_uri("postgres", driver="psycopg2")
+
+
+def make_owner_databases(superuser_url: str, settings: Settings) -> str:
+    """Role :data:`OWNER_ROLE` (LOGIN CREATEROLE, nothing more) owning fresh tracker and Dagster
+    databases; returns the tracker database URL as that role."""
+    from imdb_tracker.db.server import DAGSTER_DATABASE, ensure_database
+
+    admin = create_engine(superuser_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": OWNER_ROLE})
+            if not exists.scalar():
+                conn.execute(text(f"CREATE ROLE {OWNER_ROLE} LOGIN CREATEROLE"))
+    finally:
+        admin.dispose()
+    for name in (settings.db_name, DAGSTER_DATABASE):
+        ensure_database(superuser_url, name, owner=OWNER_ROLE)
+    url = make_url(superuser_url).set(username=OWNER_ROLE, database=settings.db_name)
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_urls(request: pytest.FixtureRequest, superuser_url: str) -> DatabaseUrls:
+    """The embedded server of the session, schema at head, Dagster home prepared.
+
+    With ``--db-owner`` every connection of the session (and of the CLI subprocesses, through
+    ``DATABASE_URL``) is made as :data:`OWNER_ROLE` instead of the superuser.
+    """
+    from imdb_tracker.instance import dagster_storage_url, prepare
+
+    if request.config.getoption("--db-owner"):
+        os.environ["DATABASE_URL"] = make_owner_databases(superuser_url, get_settings())
+        get_settings.cache_clear()
+        dagster_storage_url.cache_clear()
+    urls = prepare(get_settings())
+    if request.config.getoption("--db-owner"):  # the tier is what it says, or it proves nothing
+        for url in (urls.tracker, urls.dagster):
+            check = create_engine(url)
+            with check.connect() as conn:
+                role = conn.execute(
+                    text("SELECT rolname, rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user")
+                ).one()
+            check.dispose()
+            assert tuple(role) == (OWNER_ROLE, False, True), f"--db-owner connects as {tuple(role)}"
+    return urls
+
+
+@pytest.fixture(scope="session")
+def create_database(superuser_url: str, database_urls: DatabaseUrls) -> Callable[[str], str]:
+    """``create_database(name)`` makes an empty database owned by the session's role; returns its URL."""
+    from imdb_tracker.db.server import ensure_database
+
+    owner = make_url(database_urls.tracker).username
+
+    def create(name: str) -> str:
+        ensure_database(superuser_url, name, owner=owner)
+        return make_url(database_urls.tracker).set(database=name).render_as_string(hide_password=False)
+
+    return create
 
 
 @pytest.fixture(scope="session")

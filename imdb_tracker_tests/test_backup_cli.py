@@ -28,8 +28,8 @@ def settings_for(tmp_path: Path, endpoint: str | None = None, bucket: str | None
     )
 
 
-def invoke(settings: Settings, *args: str):
-    return CliRunner().invoke(backup_group, list(args), obj=Runtime(settings))
+def invoke(settings: Settings, *args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(backup_group, list(args), obj=Runtime(settings), env=env)
 
 
 def test_run_list_and_restore_from_s3_into_an_empty_database(database_urls, sample_db, s3_endpoint, tmp_path):
@@ -63,7 +63,8 @@ def test_run_list_and_restore_from_s3_into_an_empty_database(database_urls, samp
         assert refused.stderr.startswith("error: target database ")
         assert f"is not empty ({first_tables_named()})" in refused.stderr
         assert refused.stderr.endswith("use --force to overwrite\n")
-        forced = invoke(settings, "restore", "--target-url", target, "--force")
+        # The target (with its password) may come from the environment instead of the command line.
+        forced = invoke(settings, "restore", "--force", env={"IMDB_TRACKER_RESTORE_URL": target})
         assert forced.exit_code == 0, forced.output
         assert table_fingerprints(target) == expected
 

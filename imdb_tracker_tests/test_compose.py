@@ -59,6 +59,7 @@ def env_names(settings_cls: type[Settings]) -> dict[str, str]:
 
 
 def docker_compose(*args: str, env_file: Path) -> subprocess.CompletedProcess:
+    """``docker-compose --env-file ENV -f docker-compose.yml ARGS`` (more ``-f`` files may lead ARGS)."""
     program = shutil.which("docker-compose")
     if program is None:
         if os.environ.get("CI"):
@@ -84,9 +85,7 @@ def test_compose_file_validates_with_env_built_from_template(tmp_path):
     resolved = yaml.safe_load(docker_compose("config", env_file=env_file).stdout)
     pipeline = resolved["services"]["user-code"]["environment"]
     assert pipeline["DB_HOST"] == "postgres" and pipeline["DB_PASSWORD"] == PLACEHOLDER
-    assert (
-        pipeline["IMDB_TRACKER_DAGSTER_PG_URL"] == f"postgresql://tracker:{PLACEHOLDER}@postgres:5432/dagster"
-    )
+    assert not any("DAGSTER_PG" in name for name in pipeline)  # Dagster's storage follows DB_*
     assert pipeline["S3_ENDPOINT_URL"] == "http://minio:9000"
     assert resolved["services"]["minio"]["environment"]["MINIO_ROOT_PASSWORD"] == PLACEHOLDER
 
@@ -111,12 +110,19 @@ def test_every_service_is_healthchecked_or_a_one_shot_awaited_to_completion():
         for dependency, spec in depends_on.items():
             awaited[dependency].add(spec["condition"])
     one_shots = {name for name, service in services.items() if "healthcheck" not in service}
-    assert one_shots == {"migrate", "minio-init", "superset-provision"}
+    assert one_shots == {"migrate", "minio-init", "superset-provision", "ready"}
     for name in one_shots:
         assert "restart" not in services[name], f"{name} is a one-shot and must not restart"
         assert awaited[name] <= {"service_completed_successfully"}, name
         assert services[name]["depends_on"], f"{name} must wait for what it works on"
     assert awaited["migrate"] == awaited["minio-init"] == {"service_completed_successfully"}
+    # `up -d` waits for `ready`, which waits for the provisioning: its failure fails `up`.
+    assert awaited["superset-provision"] == {"service_completed_successfully"}
+    assert set(services["ready"]["depends_on"]) >= {
+        "superset-provision",
+        "dagster-webserver",
+        "dagster-daemon",
+    }
     for name in set(services) - one_shots:
         assert services[name]["healthcheck"]["test"], name
         assert services[name]["restart"] == "unless-stopped", name
@@ -172,7 +178,8 @@ def test_code_server_and_workspace_agree():
     for name in ("dagster-webserver", "dagster-daemon"):
         command = services[name]["command"]
         assert command[command.index("-w") + 1] == copied_to, name
-    assert re.search(r"^FROM python:3\.11-slim", dockerfile, re.M)
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim", dockerfile, re.M)
+    assert re.search(r"^FROM \$\{BASE_IMAGE\}$", dockerfile, re.M)
     assert re.search(r"apt-get install[^\n]*\\\n\s+chromium\b", dockerfile)
 
 
@@ -198,3 +205,105 @@ def test_env_template_as_is_runs_locally_on_the_embedded_database(tmp_path):
     assert settings.uses_embedded_database
     assert settings.s3_bucket is None
     assert settings.db_password is not None and settings.db_password.get_secret_value() == PLACEHOLDER
+
+
+DOCKER_RUNS_OVERLAY = REPO / "deploy" / "docker-run-launcher.yml"
+CI_OVERRIDE = REPO / "deploy" / "ci" / "docker-compose.ci.yml"
+
+
+def test_the_docker_runs_instance_is_dagster_yaml_plus_the_docker_run_launcher():
+    plain = yaml.safe_load((REPO / "imdb_tracker" / "dagster.yaml").read_text())
+    docker_runs = yaml.safe_load((REPO / "deploy" / "dagster-docker-runs.yaml").read_text())
+    launcher = docker_runs.pop("run_launcher")
+    assert docker_runs == plain
+    assert (launcher["module"], launcher["class"]) == ("dagster_docker", "DockerRunLauncher")
+    config = launcher["config"]
+    assert config["image"] == compose()["x-pipeline-image"]["image"]
+    assert config["network"] == compose()["networks"]["default"]["name"]
+    # Every pipeline variable reaches the run containers, and each is set in the daemon's environment
+    # (DockerRunLauncher fails otherwise); DAGSTER_HOME is the image's.
+    assert set(config["env_vars"]) == set(compose()["x-pipeline-environment"]) - {"DAGSTER_HOME"}
+
+
+def test_the_docker_runs_overlay_needs_the_socket_group_and_names_it(tmp_path):
+    env_file = tmp_path / ".env"
+    shutil.copyfile(ENV_TEMPLATE, env_file)
+    missing = docker_compose("-f", str(DOCKER_RUNS_OVERLAY), "config", "-q", env_file=env_file)
+    assert missing.returncode != 0 and "DOCKER_GID" in missing.stderr
+    with env_file.open("a") as env:
+        env.write("DOCKER_GID=999\n")
+    resolved = yaml.safe_load(
+        docker_compose("-f", str(DOCKER_RUNS_OVERLAY), "config", env_file=env_file).stdout
+    )
+    for name in ("dagster-daemon", "dagster-webserver"):
+        service = resolved["services"][name]
+        assert service["environment"]["DAGSTER_HOME"] == "/opt/dagster/docker-runs"
+        assert service["group_add"] == ["999"] or service["group_add"] == [999]
+        assert any(
+            str(v).endswith(":/var/run/docker.sock") or "docker.sock" in str(v) for v in service["volumes"]
+        )
+    assert "group_add" not in resolved["services"]["user-code"]
+
+
+def test_ci_override_replaces_every_registry_image_with_a_local_one(tmp_path):
+    env_file = tmp_path / ".env"
+    shutil.copyfile(ENV_TEMPLATE, env_file)
+    with env_file.open("a") as env:
+        env.write(f"IMDB_TRACKER_SHARED={tmp_path}\n")
+    resolved = yaml.safe_load(docker_compose("-f", str(CI_OVERRIDE), "config", env_file=env_file).stdout)
+    images = {name: service["image"] for name, service in resolved["services"].items()}
+    local = {"imdb-tracker:local", "imdb-tracker-superset:local"}
+    assert all(image in local or image.startswith("imdb-tracker-ci/") for image in images.values()), images
+    assert resolved["networks"]["default"] == {
+        "name": "imdb-tracker",
+        "internal": True,
+        "ipam": {"config": [{"subnet": "172.30.117.0/24"}]},
+    }
+
+
+# Settings the compose containers must not take from .env: host paths and host databases (the stack
+# has its own PostgreSQL, reached through DB_*, and its own volume), and Superset's secrets, which
+# only the superset and superset-provision services receive.
+NOT_FOR_THE_PIPELINE = {
+    "DATABASE_URL",
+    "DAGSTER_DATABASE_URL",
+    "BACKUP_DIR",
+    "IMDB_STORAGE_STATE",
+    "IMDB_TRACKER_SHARED",
+    "SUPERSET_READONLY_PASSWORD",
+    "SUPERSET_SECRET_KEY",
+}
+PIPELINE_SERVICES = ("migrate", "user-code", "dagster-webserver", "dagster-daemon", "superset-provision")
+
+
+def test_every_setting_set_in_env_reaches_every_pipeline_service(tmp_path, monkeypatch):
+    """A value in .env arrives unchanged in each pipeline container; one left out stays unset there
+    (settings.py ignores empty variables, so its own default applies)."""
+    passed_through = sorted(set(env_names(Settings)) - NOT_FOR_THE_PIPELINE)
+    assert {"SENTIMENT_MAX_ATTEMPTS", "RECEPTION_WEBHOOK_URL", "RECEPTION_BURST_MIN_RATIO"} <= set(
+        passed_through
+    )
+    fixed_by_compose = {"DB_HOST", "DB_PORT", "S3_ENDPOINT_URL", "SUPERSET_URL", "IMDB_TRACKER_HOME"}
+    chosen = {name: f"7{index}" for index, name in enumerate(passed_through) if name not in fixed_by_compose}
+    env_file = tmp_path / ".env"
+    shutil.copyfile(ENV_TEMPLATE, env_file)
+    with env_file.open("a") as env:
+        env.writelines(f"{name}={value}\n" for name, value in chosen.items())
+        env.writelines(f"{name}=host-only-{name}\n" for name in sorted(NOT_FOR_THE_PIPELINE))
+    resolved = yaml.safe_load(docker_compose("config", env_file=env_file).stdout)["services"]
+    for service in PIPELINE_SERVICES:
+        environment = resolved[service]["environment"]
+        missing = {
+            name: environment.get(name) for name, value in chosen.items() if environment.get(name) != value
+        }
+        assert not missing, f"{service} does not receive {sorted(missing)} from .env"
+        allowed = {"SUPERSET_READONLY_PASSWORD"} if service == "superset-provision" else set()
+        leaked = {n for n in NOT_FOR_THE_PIPELINE - allowed if n in environment}
+        assert not leaked, f"{service} receives {sorted(leaked)}"
+
+    # Not set in .env: compose passes an empty value, which settings.py ignores (its default applies).
+    untouched = yaml.safe_load(docker_compose("config", env_file=ENV_TEMPLATE).stdout)["services"]
+    assert untouched["user-code"]["environment"]["SENTIMENT_MAX_ATTEMPTS"] in ("", None)
+    monkeypatch.setenv("SENTIMENT_MAX_ATTEMPTS", "")
+    default = Settings.model_fields["sentiment_max_attempts"].default
+    assert Settings(_env_file=None).sentiment_max_attempts == default

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect, select, text
 
 from imdb_tracker.db import migrate
 from imdb_tracker.db.schema import client_movies, clients, movies
-from imdb_tracker.db.server import DatabaseUrls, ensure_database
+from imdb_tracker.db.server import DatabaseUrls
 from imdb_tracker.imdb.errors import InvalidMovieId
 from imdb_tracker.imdb.ids import is_id_like, parse_movie_id
 from imdb_tracker.settings import Settings
@@ -75,12 +75,8 @@ def test_settings_show_cli_masks_secrets(tracker_home: Path) -> None:
     assert shown["home"] == str(tracker_home)
 
 
-def test_migrations_up_from_empty_and_down_again(database_urls: DatabaseUrls) -> None:
-    admin_url = (
-        database_urls.tracker.rsplit("/", 1)[0] + "/postgres?" + database_urls.tracker.split("?", 1)[1]
-    )
-    ensure_database(admin_url, "migration_check")
-    url = database_urls.tracker.replace("/imdb_tracker?", "/migration_check?")
+def test_migrations_up_from_empty_and_down_again(create_database) -> None:
+    url = create_database("migration_check")
     engine = create_engine(url)
     try:
         migrate.upgrade(url)

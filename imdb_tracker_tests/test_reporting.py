@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
@@ -13,11 +15,13 @@ from imdb_tracker.db import migrate
 from imdb_tracker.db.reporting import (
     MATERIALIZED_VIEWS,
     REPORTING_VIEWS,
+    ReadonlyRoleError,
     ensure_readonly_role,
     refresh_reporting,
 )
-from imdb_tracker.db.server import DatabaseUrls, ensure_database
+from imdb_tracker.db.server import DatabaseUrls, ensure_database, start_embedded_server
 from imdb_tracker.sentiment.models import SCORE_FIELDS
+from imdb_tracker_tests.cli_support import run_cli
 from imdb_tracker_tests.sample_data import load_sample, sample_reviews, sample_sentiments
 
 OLD = "tt0029583"
@@ -300,14 +304,8 @@ def test_readonly_role_name_is_validated(sample_db: Engine) -> None:
         ensure_readonly_role(conn, "reader; DROP TABLE movies", None)
 
 
-def test_reporting_migration_goes_down_and_up(database_urls: DatabaseUrls) -> None:
-    admin_url = make_url(database_urls.tracker).set(database="postgres").render_as_string(hide_password=False)
-    ensure_database(admin_url, "reporting_migration")
-    url = (
-        make_url(database_urls.tracker)
-        .set(database="reporting_migration")
-        .render_as_string(hide_password=False)
-    )
+def test_reporting_migration_goes_down_and_up(create_database) -> None:
+    url = create_database("reporting_migration")
     migrate.upgrade(url)
     views_sql = (
         "SELECT count(*) FROM pg_class WHERE relkind IN ('v', 'm') AND relnamespace = 'public'::regnamespace"
@@ -324,3 +322,222 @@ def test_reporting_migration_goes_down_and_up(database_urls: DatabaseUrls) -> No
             assert conn.execute(text("SELECT count(*) FROM v_movie_summary")).scalar() == 0
     finally:
         engine.dispose()
+
+
+# -- The read-only role made by an ordinary owner (docker-compose, managed PostgreSQL) ---------------
+
+
+READERS = ("reader_by_owner", "reader_by_admin")
+
+
+@pytest.fixture
+def as_role(superuser_url: str, sample_db: Engine) -> Iterator[Callable[[str, str], Engine]]:
+    """``as_role(name, attributes)`` makes login role ``name`` with ``attributes``, a member of the
+    tracker database's owner (so it may grant on the views), and returns an engine connected as it."""
+    admin = create_engine(
+        make_url(superuser_url).set(database=sample_db.url.database), isolation_level="AUTOCOMMIT"
+    )
+    owner = sample_db.url.username
+    made: list[str] = []
+    engines: list[Engine] = []
+
+    def make(name: str, attributes: str) -> Engine:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE ROLE {name} LOGIN {attributes}"))
+            conn.execute(text(f"GRANT {owner} TO {name}"))
+        made.append(name)
+        engines.append(create_engine(sample_db.url.set(username=name)))
+        return engines[-1]
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+    with admin.connect() as conn:
+        for name in [*READERS, *made]:
+            if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": name}).scalar():
+                conn.execute(text(f"DROP OWNED BY {name}"))
+                conn.execute(text(f"DROP ROLE {name}"))
+    admin.dispose()
+
+
+def _attributes(engine: Engine, role: str) -> dict:
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, "
+                "rolinherit FROM pg_roles WHERE rolname = :r"
+            ),
+            {"r": role},
+        ).one()
+    return dict(row._mapping)
+
+
+PLAIN_LOGIN = {
+    "rolcanlogin": True,
+    "rolsuper": False,
+    "rolcreatedb": False,
+    "rolcreaterole": False,
+    "rolreplication": False,
+    "rolbypassrls": False,
+    "rolinherit": False,
+}
+
+
+def test_an_owner_with_createrole_creates_and_updates_the_reader(as_role, superuser_url: str) -> None:
+    owner = as_role("owner_createrole", "CREATEROLE")
+    with owner.begin() as conn:
+        ensure_readonly_role(conn, "reader_by_owner", "first")
+    with owner.begin() as conn:
+        ensure_readonly_role(conn, "reader_by_owner", "second")  # ALTER: ADMIN OPTION on 16+
+    assert _attributes(owner, "reader_by_owner") == PLAIN_LOGIN
+    with owner.connect() as conn:
+        granted = conn.execute(
+            text(
+                "SELECT count(*) FROM information_schema.role_table_grants WHERE grantee = 'reader_by_owner'"
+            )
+        ).scalar()
+    assert granted == len(REPORTING_VIEWS)
+
+
+def test_a_reader_precreated_by_an_administrator_is_used_as_it_is(as_role, superuser_url: str) -> None:
+    admin = create_engine(superuser_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE ROLE reader_by_admin LOGIN NOINHERIT PASSWORD 'set-by-the-admin'"))
+        hash_before = conn.execute(
+            text("SELECT rolpassword FROM pg_authid WHERE rolname = 'reader_by_admin'")
+        )
+        hash_before = hash_before.scalar()
+    owner = as_role("owner_without_admin_option", "CREATEROLE")
+    with owner.begin() as conn:
+        ensure_readonly_role(conn, "reader_by_admin", "ignored")
+    with admin.connect() as conn:
+        hash_after = conn.execute(text("SELECT rolpassword FROM pg_authid WHERE rolname = 'reader_by_admin'"))
+        assert hash_after.scalar() == hash_before
+    admin.dispose()
+    assert _attributes(owner, "reader_by_admin") == PLAIN_LOGIN
+
+
+def test_a_precreated_reader_with_more_rights_than_reading_is_refused(as_role, superuser_url: str) -> None:
+    admin = create_engine(superuser_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE ROLE reader_by_admin LOGIN CREATEDB"))
+    admin.dispose()
+    owner = as_role("owner_without_admin_option", "CREATEROLE")
+    with owner.begin() as conn, pytest.raises(ReadonlyRoleError, match=r"NOCREATEDB NOINHERIT.*ADMIN OPTION"):
+        ensure_readonly_role(conn, "reader_by_admin", None)
+
+
+def test_an_owner_without_createrole_is_told_what_it_lacks(as_role) -> None:
+    owner = as_role("owner_plain", "")
+    with owner.begin() as conn, pytest.raises(ReadonlyRoleError, match="owner_plain lacks the CREATEROLE"):
+        ensure_readonly_role(conn, "reader_by_owner", "x")
+
+
+def test_provision_as_an_owner_without_createrole_fails_in_one_line_naming_it(tmp_path: Path) -> None:
+    """A fresh home (so no ``imdb_reader`` exists yet), its database owned by a role without CREATEROLE."""
+    home = {"IMDB_TRACKER_HOME": str(tmp_path / "home")}
+    dropped = ("DATABASE_URL", "DB_HOST")
+    assert run_cli("db", "status", env=home, drop_env=dropped).returncode == 0  # starts the embedded server
+    try:
+        superuser_url = start_embedded_server(tmp_path / "home" / "pgdata").get_uri(
+            "postgres", driver="psycopg2"
+        )
+        admin = create_engine(superuser_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE ROLE plain_owner LOGIN"))
+        admin.dispose()
+        owner_url = make_url(superuser_url).set(username="plain_owner")
+        for database in ("plain_tracker", "plain_dagster"):
+            ensure_database(superuser_url, database, owner="plain_owner")
+        result = run_cli(
+            "superset",
+            "provision",
+            env={
+                **home,
+                "DATABASE_URL": owner_url.set(database="plain_tracker").render_as_string(hide_password=False),
+                "DAGSTER_DATABASE_URL": owner_url.set(database="plain_dagster").render_as_string(
+                    hide_password=False
+                ),
+                "SUPERSET_URL": "http://127.0.0.1:9",
+                "SUPERSET_ADMIN_PASSWORD": "unused",
+                "SUPERSET_READONLY_PASSWORD": "unused",
+            },
+        )
+    finally:
+        run_cli("db", "stop", env=home, drop_env=dropped)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: database role plain_owner lacks the CREATEROLE privilege")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_provision_through_the_cli_as_an_owner_with_createrole_makes_and_updates_the_reader(
+    tmp_path: Path,
+) -> None:
+    """What docker-compose and a managed server do: a fresh cluster whose tracker and Dagster databases
+    belong to an ordinary role with CREATEROLE. ``db upgrade`` and two ``superset provision`` runs as
+    that role: the first creates ``imdb_reader``, the second alters it (new password). Superset is
+    unreachable here, so each run ends with Superset's one-line error *after* the role step, which is
+    committed first. The old ``CREATE/ALTER ROLE … NOSUPERUSER …`` fails the second run."""
+    home = {"IMDB_TRACKER_HOME": str(tmp_path / "home")}
+    dropped = ("DATABASE_URL", "DAGSTER_DATABASE_URL", "DB_HOST")
+    assert run_cli("db", "status", env=home, drop_env=dropped).returncode == 0  # starts the embedded server
+    try:
+        superuser_url = start_embedded_server(tmp_path / "home" / "pgdata").get_uri(
+            "postgres", driver="psycopg2"
+        )
+        admin = create_engine(superuser_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE ROLE createrole_owner LOGIN CREATEROLE"))
+        for database in ("owned_tracker", "owned_dagster"):
+            ensure_database(superuser_url, database, owner="createrole_owner")
+        owner_url = make_url(superuser_url).set(username="createrole_owner")
+        env = {
+            **home,
+            "DATABASE_URL": owner_url.set(database="owned_tracker").render_as_string(hide_password=False),
+            "DAGSTER_DATABASE_URL": owner_url.set(database="owned_dagster").render_as_string(
+                hide_password=False
+            ),
+            "SUPERSET_URL": "http://127.0.0.1:9",
+            "SUPERSET_ADMIN_PASSWORD": "unused",
+        }
+        upgraded = run_cli("db", "upgrade", env=env)
+        assert upgraded.returncode == 0, upgraded.stderr
+        password_hashes = []
+        for password in ("first-reader-password", "second-reader-password"):
+            result = run_cli("superset", "provision", env={**env, "SUPERSET_READONLY_PASSWORD": password})
+            assert result.returncode == 1 and result.stderr.startswith("error: "), result.stderr
+            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+            assert "127.0.0.1:9" in result.stderr, result.stderr  # Superset's error, not the role's
+            with admin.connect() as conn:
+                password_hashes.append(
+                    conn.execute(
+                        text("SELECT rolpassword FROM pg_authid WHERE rolname = 'imdb_reader'")
+                    ).scalar()
+                )
+        with admin.connect() as conn:
+            owner_is_superuser = conn.execute(
+                text("SELECT rolsuper FROM pg_roles WHERE rolname = 'createrole_owner'")
+            ).scalar()
+            reader = conn.execute(
+                text(
+                    "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, "
+                    "rolinherit FROM pg_roles WHERE rolname = 'imdb_reader'"
+                )
+            ).one()
+        admin.dispose()
+        owned = create_engine(env["DATABASE_URL"])
+        with owned.connect() as conn:
+            readable = conn.execute(
+                text(
+                    "SELECT table_name FROM information_schema.role_table_grants "
+                    "WHERE grantee = 'imdb_reader' AND privilege_type = 'SELECT'"
+                )
+            ).scalars()
+            readable = set(readable)
+        owned.dispose()
+    finally:
+        run_cli("db", "stop", env=home, drop_env=dropped)
+    assert owner_is_superuser is False
+    assert dict(reader._mapping) == PLAIN_LOGIN
+    assert readable == set(REPORTING_VIEWS)
+    assert None not in password_hashes and password_hashes[0] != password_hashes[1]  # ALTER ran

@@ -135,7 +135,11 @@ def _fetched(settings: Settings, source: str, backup: BackupRef) -> Iterator[tup
     "--at", "at", metavar="TIMESTAMP", help="Newest backup at or before this time (UTC if no zone)."
 )
 @click.option(
-    "--target-url", required=True, help="postgresql://user:password@host:port/database to restore into."
+    "--target-url",
+    required=True,
+    envvar="IMDB_TRACKER_RESTORE_URL",
+    help="postgresql://user:password@host:port/database to restore into (or env IMDB_TRACKER_RESTORE_URL, "
+    "which keeps the password off the command line).",
 )
 @click.option(
     "--force", is_flag=True, help="Overwrite a non-empty target (drops the objects being restored)."

