@@ -31,7 +31,7 @@ test-fast: install ## Parsers, retention, sentiment core, settings, the definiti
 
 # The database tests again, connected as an ordinary owner role with CREATEROLE (as on docker-compose
 # or a managed server) instead of the embedded server's superuser.
-OWNER_TIER := imdb_tracker_tests/test_foundation.py imdb_tracker_tests/test_reporting.py imdb_tracker_tests/test_superset.py
+OWNER_TIER := imdb_tracker_tests/test_foundation.py imdb_tracker_tests/test_reporting.py
 
 test: install chromium compose-tools test-fast ## The fast tier, then everything else (real PostgreSQL, Chromium, Dagster, S3, Superset), then the database tests as an owner without superuser.
 	$(BIN)/pytest -m "not fast"
