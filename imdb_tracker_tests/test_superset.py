@@ -577,7 +577,7 @@ def _login(page: Any, url: str, username: str, password: str) -> None:
     page.fill("#username", username)
     page.fill("#password", password)
     page.keyboard.press("Enter")
-    page.wait_for_url(lambda u: "/login" not in u, timeout=30_000)
+    page.wait_for_url(lambda u: "/login" not in u, timeout=120_000)  # a busy 2-core machine
 
 
 def _open_dashboard(
