@@ -32,6 +32,35 @@ stop_dockerd() {
   fi
   rm -f "$PIDFILE"
 }
+SUBNET=172.30.117.0/24  # the stack network's fixed subnet (deploy/ci/docker-compose.ci.yml)
+remove_stale_network() {  # what a dockerd of ours that died without cleaning up left on the host
+  # Bridges holding an address in SUBNET (a second route to it sends the checks' traffic nowhere:
+  # "No route to host"), their veths, and the iptables rules that name them.
+  local bridge prefix="${SUBNET%.*/*}."
+  for bridge in $(ip -o -4 addr show | awk -v p="$prefix" 'index($4, p) == 1 && $2 ~ /^br-/ { print $2 }' | sort -u); do
+    echo "removing stale bridge $bridge ($SUBNET) left by an earlier dockerd" >&2
+    for veth in $(ip -o link show master "$bridge" | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+      ip link delete "$veth" 2>/dev/null || true
+    done
+    ip link delete "$bridge" 2>/dev/null || true
+  done
+  local table rule
+  for table in filter nat; do  # rules naming a br-* that no longer exists, or the subnet itself
+    while read -r rule; do
+      [[ "$rule" == "-A "* ]] || continue
+      local stale=0 name
+      [[ "$rule" != *"$SUBNET"* ]] || stale=1
+      for name in $(grep -oE 'br-[0-9a-f]{12}' <<<"$rule" || true); do
+        [[ -e "/sys/class/net/$name" ]] || stale=1
+      done
+      if [[ "$stale" == 1 ]]; then eval "iptables -t $table ${rule/-A/-D}" 2>/dev/null || true; fi
+    done < <(iptables -t "$table" -S 2>/dev/null || true)
+  done
+  if ip route show "$SUBNET" | grep -q .; then
+    echo "error: $SUBNET is still routed on this host ($(ip route show "$SUBNET")); the stack network needs it" >&2
+    return 1
+  fi
+}
 unmount_work() {  # what a dockerd of ours left mounted under $WORK (network namespaces, overlays)
   findmnt -rn -o TARGET | grep -F "$WORK/" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 }
@@ -67,6 +96,7 @@ stage_done "install packages (${missing[*]:-none missing})" "$start"
 finish() {
   local status=$?
   stop_dockerd
+  remove_stale_network || true
   echo
   echo "make test-deploy stage timings ($WORK, $(du -sh "$WORK" 2>/dev/null | cut -f1) on disk):"
   printf '  %s\n' "${STAGES[@]}"
@@ -79,6 +109,7 @@ trap 'exit 130' INT TERM
 
 start="$(now)"
 stop_dockerd  # one left by an interrupted run of ours (its own pidfile only)
+remove_stale_network
 dockerd --storage-driver=overlay2 --data-root "$WORK/data" --exec-root "$WORK/exec" \
   --pidfile "$PIDFILE" --host "$DOCKER_HOST" --bridge=none >"$WORK/dockerd.log" 2>&1 &
 for _ in $(seq 120); do docker version >/dev/null 2>&1 && break; sleep 0.5; done
