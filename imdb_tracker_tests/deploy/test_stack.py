@@ -342,6 +342,7 @@ def test_docker_run_launcher_runs_two_movies_at_once_in_containers_of_their_own(
     stack: Stack, clock: StageClock
 ) -> None:
     with clock.stage("DockerRunLauncher: two concurrent runs"):
+        wait_idle(stack)  # re-creating user-code ends any run in it (a schedule's, say)
         stack.overlays = [DOCKER_RUNS_OVERLAY]
         up = stack.compose("up", "-d", "--no-build", timeout=900, check=False)
         assert up.returncode == 0, up.stderr[-3000:]
