@@ -83,3 +83,9 @@ def test_values_run_the_pipeline_image_on_external_services_with_the_run_queue_o
     assert queue["tagConcurrencyLimits"] == instance["run_queue"]["tag_concurrency_limits"]
     monitoring = values["dagsterDaemon"]["runMonitoring"]
     assert monitoring["maxRuntimeSeconds"] == instance["run_monitoring"]["max_runtime_seconds"]
+    retries = values["dagsterDaemon"]["runRetries"]
+    assert retries == {
+        "enabled": instance["run_retries"]["enabled"],
+        "maxRetries": instance["run_retries"]["max_retries"],
+        "retryOnAssetOrOpFailure": instance["run_retries"]["retry_on_asset_or_op_failure"],
+    }
