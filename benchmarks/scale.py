@@ -79,6 +79,8 @@ class Cycle:
     load_avg_start: float
     load_avg_mean: float
     load_avg_end: float
+    cpu_s_by_part: dict[str, float]
+    """CPU seconds by part of the deployment, sampled each second (approximate; ``cpu_s`` is exact)."""
 
 
 def become_subreaper() -> None:
@@ -171,8 +173,29 @@ def postmaster(data_dir: Path) -> psutil.Process:
     return psutil.Process(pid)
 
 
+def process_kind(proc: psutil.Process) -> str:
+    """Which part of the deployment a process is, from its command line."""
+    try:
+        command = " ".join(proc.cmdline())
+    except psutil.Error:
+        return "other"
+    kinds = (
+        ("chrom", "chromium"),
+        ("playwright", "playwright driver"),
+        ("postgres", "postgresql"),
+        ("multiprocessing", "run workers"),  # the code server starts each run in a spawned process
+        ("dagster._daemon", "daemon"),
+        ("dagster_webserver", "webserver"),
+        ("dagster api grpc", "code server"),
+        ("code-server", "code server"),
+    )
+    return next((kind for marker, kind in kinds if marker in command), "other")
+
+
 class Sampler(threading.Thread):
-    """Peak RSS and mean load average each second, and reaping of orphans, while a cycle runs."""
+    """Peak RSS, mean load average and CPU by part of the deployment (each process's own CPU,
+    sampled each second, so a process's last second is missed), and reaping of orphans, while a
+    cycle runs."""
 
     def __init__(self, roots: list[psutil.Process], keep: set[int]) -> None:
         super().__init__(daemon=True)
@@ -180,11 +203,37 @@ class Sampler(threading.Thread):
         self.peak_rss = 0.0
         self.loads: list[float] = []
         self.stop_event = threading.Event()
+        self._seen: dict[int, tuple[str, float, float]] = {}
+        """pid -> (kind, CPU when first seen (0 when born during the cycle), CPU when last seen)."""
+        self._first = True
+
+    def sample_cpu(self) -> None:
+        for root in self.roots:
+            for proc in tree(root):
+                try:
+                    times = proc.cpu_times()
+                except psutil.Error:
+                    continue
+                cpu = times.user + times.system
+                if proc.pid in self._seen:
+                    kind, first, _ = self._seen[proc.pid]
+                    self._seen[proc.pid] = (kind, first, cpu)
+                else:
+                    self._seen[proc.pid] = (process_kind(proc), cpu if self._first else 0.0, cpu)
+        self._first = False
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        """CPU seconds of the cycle by part of the deployment (sampled, see the class)."""
+        totals: dict[str, float] = {}
+        for kind, first, last in self._seen.values():
+            totals[kind] = totals.get(kind, 0.0) + last - first
+        return {kind: round(cpu, 1) for kind, cpu in sorted(totals.items(), key=lambda kv: -kv[1])}
 
     def run(self) -> None:
         while not self.stop_event.is_set():
             self.peak_rss = max(self.peak_rss, tree_rss(self.roots))
             self.loads.append(os.getloadavg()[0])
+            self.sample_cpu()
             reap_orphans(self.keep)
             self.stop_event.wait(1.0)
 
@@ -381,6 +430,7 @@ def main() -> None:
                 load_avg_start=round(load0, 2),
                 load_avg_mean=round(sum(sampler.loads) / max(len(sampler.loads), 1), 2),
                 load_avg_end=round(os.getloadavg()[0], 2),
+                cpu_s_by_part=sampler.cpu_by_kind(),
             )
             cycles.append(cycle)
             print(json.dumps(asdict(cycle)), flush=True)

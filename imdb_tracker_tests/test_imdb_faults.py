@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import Page
 
+from imdb_tracker.imdb import ImdbBrowser
 from imdb_tracker.imdb.errors import BrowserHung, RateLimited, ServerError
 from imdb_tracker.imdb.models import Review
+from imdb_tracker.imdb.session import MAX_REQUEST_FALLBACKS
 from imdb_tracker_dev.replica import Fault, Replica
 from imdb_tracker_tests.fakes import replica_browser
 
@@ -31,6 +34,68 @@ def test_waf_challenge_is_passed_and_renewed_mid_scrape(fresh_imdb_replica: Repl
     assert got == expected and scrape.complete
     # reviews page: first load, then (token expired) the challenged load and the reload after it
     assert replica.requests["verify"] == 2 and replica.requests["reviews"] == 3
+
+
+def _count_tabs(browser: ImdbBrowser, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every tab the browser's session opens (a page load; a request-API read opens none)."""
+    session = browser._session
+    opened: list[str] = []
+    new_page = session.new_page
+
+    def counting_new_page() -> Page:
+        opened.append("tab")
+        return new_page()
+
+    monkeypatch.setattr(session, "new_page", counting_new_page)
+    return opened
+
+
+def test_title_pages_are_read_without_rendering_and_loaded_in_a_tab_only_when_challenged(
+    fresh_imdb_replica: Replica, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The title page is read through the request API (no tab) and gives exactly what a tab's DOM
+    gives; a WAF challenge sends one read to a tab, whose cookie lets the next reads skip the tab."""
+    replica = fresh_imdb_replica
+    movies = ["tt0029583", "tt6208148"]
+    with replica_browser(replica) as browser:
+        tabs = _count_tabs(browser, monkeypatch)
+        read = [browser.fetch_metadata(movie) for movie in movies]
+        assert tabs == [] and replica.requests["title"] == 2
+        browser._session._request_fallbacks = MAX_REQUEST_FALLBACKS  # force page loads in tabs
+        loaded = [browser.fetch_metadata(movie) for movie in movies]
+        assert tabs == ["tab", "tab"] and replica.requests["title"] == 4
+    assert read == loaded and read[0].title == "Snow White and the Seven Dwarfs"
+
+    replica.waf = True
+    with replica_browser(replica) as browser:
+        tabs = _count_tabs(browser, monkeypatch)
+        first = browser.fetch_metadata(movies[0])  # challenged: read again in a tab, which earns the cookie
+        assert tabs == ["tab"] and (replica.requests["challenge"], replica.requests["verify"]) == (1, 1)
+        again = [browser.fetch_metadata(movie) for movie in movies]  # the cookie lets the request API through
+        assert tabs == ["tab"] and replica.requests["verify"] == 1
+    assert [first, *again] == [read[0], *read]
+    # without WAF: 2 reads + 2 loads; with it: the challenged read, the tab's challenged load and
+    # reload, then two reads
+    assert replica.requests["title"] == 4 + 3 + 2
+
+
+def test_a_session_whose_reads_stay_challenged_loads_every_later_page_in_a_tab(
+    fresh_imdb_replica: Replica, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When IMDb challenges the request API again right after a tab earned the cookie, the session
+    stops trying it: the politeness budget is not spent twice on every page."""
+    replica = fresh_imdb_replica
+    replica.waf = True
+    loads = MAX_REQUEST_FALLBACKS + 2
+    with replica_browser(replica) as browser:
+        tabs = _count_tabs(browser, monkeypatch)
+        for _ in range(loads):
+            replica.expire_waf_tokens()  # every request meets a challenge
+            assert browser.fetch_metadata(MOVIE).review_count == 429
+        assert len(tabs) == loads
+    # each load: a challenged page load and its reload; the first MAX_REQUEST_FALLBACKS also a
+    # challenged request-API read before it
+    assert replica.requests["title"] == 2 * loads + MAX_REQUEST_FALLBACKS
 
 
 def test_rate_limits_server_errors_and_failing_page_loads_still_yield_everything(

@@ -23,6 +23,7 @@ from imdb_tracker.imdb.parsing import (
 from imdb_tracker.imdb.ratelimit import Backoff, TokenBucket, parse_retry_after
 from imdb_tracker.imdb.reviews import SeenIds
 from imdb_tracker.imdb.search import best_movie_match, parse_suggestions, suggestion_url
+from imdb_tracker.imdb.session import Document
 from imdb_tracker.imdb.urls import check_site_url
 from imdb_tracker_dev.replica.data import shared_dir
 
@@ -64,6 +65,63 @@ def test_real_reference_page_next_data_parses_with_title_genres_fallback() -> No
     assert meta.plot is not None and meta.plot.startswith(
         "When a beautiful stranger leads computer hacker Neo"
     )
+
+
+def _as_next_js_html(document: object) -> str:
+    """A page the way Next.js serves one: the data script escapes ``<`` (``\\u003c``), scripts of
+    other kinds around it, attributes in Next.js's order."""
+    data = json.dumps(document).replace("<", "\\u003c")
+    return (
+        '<!DOCTYPE html><html><head><script type="application/ld+json">{"@type":"Movie","name":"The Matrix"}'
+        '</script><script src="/_next/static/chunks/main.js" defer=""></script></head><body>'
+        '<section data-testid="hero-parent"><h1>Matrix</h1></section>'
+        '<script>window.a = \'<div>\' + "</scr" + "ipt>";</script>'
+        f'<script id="__NEXT_DATA__" type="application/json">{data}</script></body></html>'
+    )
+
+
+def test_a_title_page_read_from_its_html_gives_the_data_the_dom_would() -> None:
+    """The real /reference ``__NEXT_DATA__`` of The Matrix, served in HTML: the document read from the
+    HTML (no rendering) is the same JSON, and parses to the same metadata."""
+    doc = json.loads((PAGES / "imdbinfo" / "sample_resource.json").read_text(encoding="utf-8"))
+    url = "https://www.imdb.com/title/tt0133093/"
+    document = Document.from_html(_as_next_js_html(doc), url)
+    assert document.next_data == doc and document.has_page_data
+    assert document.json_ld == [{"@type": "Movie", "name": "The Matrix"}]
+    assert not document.sign_in_card
+    assert parse_title_next_data(document.next_data, "tt0133093", url).votes == 2193347
+
+
+LD = '<script type="application/ld+json">'
+
+
+@pytest.mark.parametrize(
+    ("html", "next_data", "json_ld", "sign_in"),
+    [
+        ("<SCRIPT type='application/json' ID='__NEXT_DATA__'>{\"a\": 1}</SCRIPT >", {"a": 1}, [], False),
+        (
+            '<script id=__NEXT_DATA__>{"a": 2}</script><script id="__NEXT_DATA__">3</script>',
+            {"a": 2},
+            [],
+            False,
+        ),
+        ('<script id="__NEXT_DATA__x">{"a": 1}</script>', None, [], False),
+        (f"{LD}not json</script>{LD}[1]</script>", None, [[1]], False),
+        ('<section class="x" data-testid="reviews-sign-in-card"><a>Sign in</a></section>', None, [], True),
+        ("<html><body><div id=root></div></body></html>", None, [], False),
+    ],
+)
+def test_html_documents_are_read_by_the_rules_of_html_scripts(
+    html: str, next_data: object, json_ld: list[object], sign_in: bool
+) -> None:
+    document = Document.from_html(html, "https://www.imdb.com/title/tt0000001/")
+    assert (document.next_data, document.json_ld, document.sign_in_card) == (next_data, json_ld, sign_in)
+    assert document.has_page_data == (next_data is not None or bool(json_ld))
+
+
+def test_html_with_broken_next_data_is_a_layout_change() -> None:
+    with pytest.raises(LayoutChanged, match="not valid JSON"):
+        Document.from_html('<script id="__NEXT_DATA__">{"a": </script>', "https://www.imdb.com/title/tt1/")
 
 
 def test_title_next_data_without_above_the_fold_is_a_layout_change() -> None:

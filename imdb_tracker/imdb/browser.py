@@ -97,15 +97,11 @@ class ImdbBrowser:
         return f"{self.base_url}/title/{movie_id}/reviews/?sort=submission_date&dir=desc"
 
     def fetch_metadata(self, movie_id: str) -> MovieMetadata:
-        """Metadata of a title from its page's ``__NEXT_DATA__`` (JSON-LD when that is absent)."""
+        """Metadata of a title from its page's ``__NEXT_DATA__`` (JSON-LD when that is absent), read
+        from the page's HTML without rendering it (see :meth:`BrowserSession.read_document`)."""
         movie_id = parse_movie_id(movie_id)
         url = self.title_url(movie_id)
-        with self._session.bounded(f"loading the title page of {movie_id}"):
-            page = self._session.new_page()  # a tab per title: Playwright frees request objects with the tab
-            try:
-                document = self._session.open_document(page, url, movie_id=movie_id)
-            finally:
-                self._session.close_page(page)
+        document = self._session.read_document(url, movie_id=movie_id)
         if document.next_data is not None:
             return parse_title_next_data(document.next_data, movie_id, url)
         if document.json_ld:

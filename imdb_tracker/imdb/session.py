@@ -11,6 +11,9 @@
 - **Faults**: 429, 5xx, timeouts and network errors are retried with back-off; an invalid URL is not.
   Page loads pass the AWS WAF JavaScript challenge by letting the real browser run it, then wait for
   the document the reload commits.
+- **Cost**: a server-rendered page whose data is all in its HTML (the title page) is read through
+  the browser context's request API, with the context's cookies and headers and without rendering
+  it or running its scripts; only when IMDb's WAF challenges that request is the page loaded in a tab.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -72,6 +76,10 @@ SERVER_ARGS = [
 NO_IMAGES = "--blink-settings=imagesEnabled=false"  # politeness: posters and thumbnails are never needed
 ACCEPT_LANGUAGE = "en-US,en;q=0.9"
 
+
+MAX_REQUEST_FALLBACKS = 2
+"""Request-API reads of a page in a row that IMDb answers with something else than the page, after
+which a session loads every page in a tab (see :meth:`BrowserSession.read_document`)."""
 
 BUDGETED_RESOURCE_TYPES = frozenset({"document", "fetch", "xhr"})
 """Requests to an IMDb host that count against its budget (scripts, styles and images do not)."""
@@ -136,6 +144,57 @@ class Document:
     next_data: dict[str, Any] | None
     json_ld: list[Any]
     sign_in_card: bool
+
+    @classmethod
+    def from_scripts(
+        cls, next_data: str | None, json_ld: Sequence[str], sign_in_card: bool, url: str
+    ) -> Document:
+        """The document of the page at ``url`` from the text of its ``__NEXT_DATA__`` script and of its
+        JSON-LD scripts (JSON-LD that does not parse is skipped; ``__NEXT_DATA__`` that does not parse
+        raises :class:`~imdb_tracker.imdb.errors.LayoutChanged`)."""
+        parsed_next_data = None
+        if next_data is not None:
+            try:
+                parsed_next_data = json.loads(next_data)
+            except json.JSONDecodeError:
+                raise LayoutChanged("script#__NEXT_DATA__ (not valid JSON)", url) from None
+        parsed_json_ld = []
+        for text in json_ld:
+            try:
+                parsed_json_ld.append(json.loads(text))
+            except json.JSONDecodeError:
+                continue
+        return cls(next_data=parsed_next_data, json_ld=parsed_json_ld, sign_in_card=sign_in_card)
+
+    @classmethod
+    def from_html(cls, html: str, url: str) -> Document:
+        """The document of the HTML of the page at ``url``, as the browser would read it once parsed.
+
+        A script's text is raw text in HTML (no entities; it ends at the first ``</script``), so the
+        text found here is exactly the ``textContent`` the browser's DOM gives.
+        """
+        next_data = None
+        json_ld = []
+        for match in _SCRIPT_RE.finditer(html):
+            attributes, text = match.group(1), match.group(2)
+            if next_data is None and _NEXT_DATA_ID_RE.search(attributes):
+                next_data = text
+            elif _JSON_LD_TYPE_RE.search(attributes):
+                json_ld.append(text)
+        return cls.from_scripts(next_data, json_ld, _SIGN_IN_CARD_RE.search(html) is not None, url)
+
+    @property
+    def has_page_data(self) -> bool:
+        """Whether the document carries the page's data (``__NEXT_DATA__`` or JSON-LD)."""
+        return self.next_data is not None or bool(self.json_ld)
+
+
+_SCRIPT_RE = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
+_NEXT_DATA_ID_RE = re.compile(r"""\bid\s*=\s*["']?__NEXT_DATA__(?:["'\s/]|$)""", re.IGNORECASE)
+_JSON_LD_TYPE_RE = re.compile(r"""\btype\s*=\s*["']?application/ld\+json""", re.IGNORECASE)
+_SIGN_IN_CARD_RE = re.compile(
+    r"""<section\b[^>]*\bdata-testid\s*=\s*["']?reviews-sign-in-card\b""", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -313,6 +372,7 @@ class BrowserSession:
         self._context: BrowserContext | None = None
         self._history: dict[Page, list[Response | None]] = {}
         self._budget_error: Exception | None = None
+        self._request_fallbacks = 0
         self._watchdog = Watchdog(self._kill_browser, self._kill_driver)
 
     @property
@@ -522,19 +582,7 @@ class BrowserSession:
             raw = page.evaluate(_SNAPSHOT_JS)
         except PlaywrightError as error:
             raise _Transient("network", _network_detail(error, url)) from None
-        next_data = None
-        if raw["nextData"] is not None:
-            try:
-                next_data = json.loads(raw["nextData"])
-            except json.JSONDecodeError:
-                raise LayoutChanged("script#__NEXT_DATA__ (not valid JSON)", url) from None
-        json_ld = []
-        for text in raw["jsonLd"]:
-            try:
-                json_ld.append(json.loads(text))
-            except json.JSONDecodeError:
-                continue
-        return Document(next_data=next_data, json_ld=json_ld, sign_in_card=bool(raw["signIn"]))
+        return Document.from_scripts(raw["nextData"], raw["jsonLd"], bool(raw["signIn"]), url)
 
     def fetch_text(self, page: Page, request: HttpRequest, *, refresh_url: str) -> str:
         """Send ``request`` with ``fetch()`` from inside ``page`` and return the body of a 2xx answer.
@@ -582,24 +630,61 @@ class BrowserSession:
         return body.decode("utf-8", errors="replace")
 
     def get_bytes(self, url: str) -> tuple[bytes, str]:
-        """GET ``url`` like :meth:`get_text`; the body and its ``Content-Type``.
-
-        These requests do not pass the route that paces the browser's own, so a request to an IMDb
-        host takes its turn in the budget here.
-        """
+        """GET ``url`` like :meth:`get_text`; the body and its ``Content-Type``."""
 
         def attempt() -> tuple[bytes, str]:
-            parts = urlsplit(url)
-            if self.is_budgeted_host(parts.hostname or ""):
-                self.budget.acquire(parts.netloc)
-            with _transient_on_failure(self.timeout_s, url):
-                response = self.context.request.get(url, timeout=self.timeout_ms, fail_on_status_code=False)
-            try:
-                _check_status(
-                    response.status, url, None, parse_retry_after(response.headers.get("retry-after"))
-                )
-                return response.body(), response.headers.get("content-type", "")
-            finally:
-                response.dispose()  # otherwise the body stays in memory until the context closes
+            status, headers, body = self._get(url)
+            _check_status(status, url, None, parse_retry_after(headers.get("retry-after")))
+            return body, headers.get("content-type", "")
 
         return self.retrying(f"requesting {url}", attempt)
+
+    def read_document(self, url: str, *, movie_id: str | None = None) -> Document:
+        """The document of the server-rendered page at ``url``, read without rendering it when IMDb lets us.
+
+        The page is requested through the browser context's request API (the context's cookies,
+        user agent and headers; no tab, no layout, none of the page's scripts run), which costs a
+        small part of a page load. When the answer is not the page — a WAF challenge, or a 2xx
+        document without ``__NEXT_DATA__`` or JSON-LD — the page is loaded in a tab instead
+        (:meth:`open_document`: the browser passes the challenge and keeps the cookie it earns for the
+        next requests). After :data:`MAX_REQUEST_FALLBACKS` such fallbacks in a row (IMDb does not
+        accept the request API even with the cookie), every later page of this session is loaded in
+        a tab.
+        """
+        document = None
+        if self._request_fallbacks < MAX_REQUEST_FALLBACKS:
+            document = self.retrying(f"requesting {url}", lambda: self._request_document(url, movie_id))
+        if document is not None:
+            self._request_fallbacks = 0
+            return document
+        self._request_fallbacks += 1
+        page = self.new_page()  # a tab per page: Playwright frees request objects with the tab
+        try:
+            return self.open_document(page, url, movie_id=movie_id)
+        finally:
+            self.close_page(page)
+
+    def _request_document(self, url: str, movie_id: str | None) -> Document | None:
+        """One request-API attempt of :meth:`read_document`: the document, or None when the answer is
+        not the page (a WAF challenge, or no page data in a 2xx answer)."""
+        status, headers, body = self._get(url)
+        if status == 202 and headers.get("x-amzn-waf-action") == "challenge":
+            return None
+        _check_status(status, url, movie_id, parse_retry_after(headers.get("retry-after")))
+        document = Document.from_html(body.decode("utf-8", errors="replace"), url)
+        return document if document.has_page_data else None
+
+    def _get(self, url: str) -> tuple[int, dict[str, str], bytes]:
+        """One GET of ``url`` through the browser context's request API (it shares the context's
+        cookies): status, headers and body. These requests do not pass the route that paces the
+        browser's own, so a request to an IMDb host takes its turn in the budget here."""
+        parts = urlsplit(url)
+        if self.is_budgeted_host(parts.hostname or ""):
+            self.budget.acquire(parts.netloc)
+        with _transient_on_failure(self.timeout_s, url):
+            response = self.context.request.get(url, timeout=self.timeout_ms, fail_on_status_code=False)
+        try:
+            with _transient_on_failure(self.timeout_s, url):
+                return response.status, response.headers, response.body()
+        finally:
+            response.dispose()  # otherwise the body stays in memory until the context closes
