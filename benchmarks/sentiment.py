@@ -2,7 +2,8 @@
 
 1. Quality: the offline analyser beside VADER-only, stars-only and always-absent (and, with
    ``--previous-aspects``, the analyser with an earlier aspect model, e.g. offline-v3's) on the
-   held-out hand labels ``test2`` (never trained or tuned on; ``--split`` for another), per source,
+   held-out hand labels ``test3`` (never trained or tuned on; ``--split`` for another, e.g. ``test2``,
+   measured once for offline-v4), per source,
    with 95 % bootstrap intervals, plus overall binary accuracy on every row of the polarity sample's
    test split (the same tables as ``imdb-tracker sentiment evaluate``).
 2. Offline speed: reviews/s on one core over every sample review, beside VADER-only.
@@ -14,7 +15,7 @@
 4. LLM request pattern against the fake OpenAI server with a fixed latency per request: one
    request per review (naive) vs this backend's batching.
 
-Usage: python benchmarks/sentiment.py [--split test2] [--previous-aspects aspects_v3.json]
+Usage: python benchmarks/sentiment.py [--split test3] [--previous-aspects aspects_v3.json]
        [--reviews 200] [--latency 1.0] [--concurrency 4] [--skip-quality]
 (offline-v3's aspect model, parameters e542d976: ``imdb_tracker/sentiment/model/aspects.json`` of any
 commit before offline-v4, e.g. ``git show d9cd5c9:imdb_tracker/sentiment/model/aspects.json``)
@@ -35,10 +36,10 @@ sys.path.insert(0, str(REPO))
 
 from imdb_tracker.sentiment import OfflineAnalyser, OpenAIBackend, Prices, ReviewInput  # noqa: E402
 from imdb_tracker.sentiment.aspects import read_artifact as read_aspect_model  # noqa: E402
-from imdb_tracker.sentiment.assessment import TEST2, assess, format_assessment  # noqa: E402
+from imdb_tracker.sentiment.assessment import HELD_OUT_FILES, TEST3, assess, format_assessment  # noqa: E402
 from imdb_tracker.sentiment.baselines import VaderBaseline  # noqa: E402
 from imdb_tracker.sentiment.corpus import read_polarity, read_sample  # noqa: E402
-from imdb_tracker.sentiment.labels import LABELS_FILE, TEST2_LABELS_FILE, read_hand_labels  # noqa: E402
+from imdb_tracker.sentiment.labels import LABELS_FILE, read_hand_labels  # noqa: E402
 from imdb_tracker.sentiment.models import BATCH_API_PRICE_FACTOR, AspectScores, ScoringRun  # noqa: E402
 from imdb_tracker.sentiment.prompt import (  # noqa: E402
     CHARS_PER_TOKEN,
@@ -142,7 +143,9 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=1.0, help="fake server seconds per request")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--skip-quality", action="store_true", help="skip part 1")
-    parser.add_argument("--split", choices=["test2", "test", "dev"], default=TEST2, help="labels of part 1")
+    parser.add_argument(
+        "--split", choices=["test3", "test2", "test", "dev"], default=TEST3, help="labels of part 1"
+    )
     parser.add_argument(
         "--previous-aspects", type=Path, default=None, help="an earlier aspect model to compare in part 1"
     )
@@ -152,7 +155,7 @@ def main() -> None:
 
     if not args.skip_quality:
         print(f"\n== 1. quality on the {args.split} split ==")
-        labels = read_hand_labels(TEST2_LABELS_FILE if args.split == TEST2 else LABELS_FILE)
+        labels = read_hand_labels(HELD_OUT_FILES.get(args.split, LABELS_FILE))
         others = []
         if args.previous_aspects:
             previous = OfflineAnalyser(aspects=read_aspect_model(args.previous_aspects))

@@ -304,3 +304,18 @@ def test_evaluate_on_the_projects_test_split() -> None:
     assert "overall binary accuracy on all 617 rows of the polarity sample's split" in out
     offline_row = next(line for line in out.splitlines() if line.startswith("offline "))
     assert offline_row.split()[1] == "212"
+
+
+@pytest.mark.slow
+def test_evaluate_defaults_to_the_held_out_split_test3() -> None:
+    result = _run(["evaluate", "--backend", "offline"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "split test3: all labelled reviews" in out
+    offline_row = next(line for line in out.splitlines() if line.startswith("offline "))
+    # 159 reviews of hand_labels/test3_labels.jsonl; aspect macro-F1 as measured once (README)
+    assert offline_row.split()[1:3] == ["159", "0.550"]
+    previous = _run(["evaluate", "--backend", "offline", "--split", "test2"])
+    assert "split test2: all labelled reviews" in previous.stdout
+    offline_row = next(line for line in previous.stdout.splitlines() if line.startswith("offline "))
+    assert offline_row.split()[1:3] == ["159", "0.572"]

@@ -25,7 +25,7 @@ from imdb_tracker.sentiment import (
     SentimentResult,
     backend_from_settings,
 )
-from imdb_tracker.sentiment.assessment import TEST2, assess, format_assessment
+from imdb_tracker.sentiment.assessment import HELD_OUT_FILES, TEST3, assess, format_assessment
 from imdb_tracker.sentiment.jsonl import (
     SentimentInputError,
     decode_lines,
@@ -35,7 +35,7 @@ from imdb_tracker.sentiment.jsonl import (
     result_record,
     write_records,
 )
-from imdb_tracker.sentiment.labels import LABELS_FILE, TEST2_LABELS_FILE, read_hand_labels
+from imdb_tracker.sentiment.labels import LABELS_FILE, read_hand_labels
 from imdb_tracker.sentiment.provenance import label
 from imdb_tracker.settings import get_settings
 
@@ -260,12 +260,13 @@ def _write(records: list[dict], output_path: Path | None, partial: Path | None) 
 )
 @click.option(
     "--split",
-    type=click.Choice(["test2", "test", "dev", "all"]),
-    default="test2",
+    type=click.Choice(["test3", "test2", "test", "dev", "all"]),
+    default=TEST3,
     show_default=True,
-    help="test2: the held-out labels (hand_labels/test2_labels.jsonl, read instead of --labels' "
-    "default), never trained or tuned on; test and dev: splits of --labels (since offline-v4 the "
-    "offline aspect model trains on both).",
+    help="test3: the held-out labels (hand_labels/test3_labels.jsonl, read instead of --labels' "
+    "default), never trained or tuned on; test2: the labels of hand_labels/test2_labels.jsonl, "
+    "measured once for offline-v4; test and dev: splits of --labels (since offline-v4 the offline "
+    "aspect model trains on both).",
 )
 def evaluate_command(
     backend: str | None,
@@ -280,8 +281,8 @@ def evaluate_command(
 ) -> None:
     """Macro-F1 per aspect over {absent, negative, neutral, positive}, overall binary accuracy, with
     95 % bootstrap intervals, per source, beside VADER-only, stars-only and always-absent."""
-    if split == TEST2 and labels_path == LABELS_FILE:
-        labels_path = TEST2_LABELS_FILE
+    if split in HELD_OUT_FILES and labels_path == LABELS_FILE:
+        labels_path = HELD_OUT_FILES[split]
     try:
         labels = read_hand_labels(labels_path)
         own = read_reviews(read_text_lines(reviews_path), str(reviews_path)) if reviews_path else []

@@ -17,12 +17,21 @@ from imdb_tracker.sentiment.evaluation import (
     evaluate,
     format_table,
 )
-from imdb_tracker.sentiment.labels import HandLabel, labelled_reviews
+from imdb_tracker.sentiment.labels import (
+    TEST2_LABELS_FILE,
+    TEST3_LABELS_FILE,
+    HandLabel,
+    labelled_reviews,
+)
 from imdb_tracker.sentiment.models import AspectScores, ReviewInput, ScoringRun, SentimentBackend
 
 ALL = "all"
 TEST2 = "test2"
-"""The held-out split of ``hand_labels/test2_labels.jsonl``: every label given is in it."""
+TEST3 = "test3"
+HELD_OUT_FILES = {TEST2: TEST2_LABELS_FILE, TEST3: TEST3_LABELS_FILE}
+"""The separately labelled splits of many films and their label files: every label of such a file
+is in its split, and their reviews come from the polarity sample's ``test`` split. ``test3`` is the
+held-out one (never trained or tuned on); ``test2`` was measured once for offline-v4."""
 SOURCE_NAMES = {POLARITY_SOURCE: "IMDb polarity sample (many films)"}
 
 
@@ -58,12 +67,13 @@ def assess(
     score: Scorer | None = None,
     others: Sequence[tuple[str, Scorer]] = (),
 ) -> Assessment:
-    """Score the labelled reviews of ``split`` ("dev", "test", "test2" or "all"; for "all" and
-    "test2" every label given) with ``backend`` (through ``score`` when given, e.g. with progress
-    output), with ``others`` (e.g. a previous analyser) and with every baseline, and compare. When
-    labels come from the polarity sample, every row of its split (``test`` for "all" and "test2")
-    is scored too, for overall binary accuracy against the reviewers' stars."""
-    chosen = [label for label in labels if split in (ALL, TEST2) or label.split == split]
+    """Score the labelled reviews of ``split`` ("dev", "test", "test2", "test3" or "all"; for "all"
+    and the splits of :data:`HELD_OUT_FILES` every label given) with ``backend`` (through ``score``
+    when given, e.g. with progress output), with ``others`` (e.g. a previous analyser) and with
+    every baseline, and compare. When
+    labels come from the polarity sample, every row of its split (``test`` for "all", "test2" and
+    "test3") is scored too, for overall binary accuracy against the reviewers' stars."""
+    chosen = [label for label in labels if split == ALL or split in HELD_OUT_FILES or label.split == split]
     reviews = labelled_reviews(chosen, shared, own_reviews)
     systems: list[tuple[str, Scorer]] = [(backend.name, score or backend.score), *others]
     systems += [(baseline.name, baseline().score) for baseline in BASELINES]
@@ -91,7 +101,8 @@ def assess(
     }
     accuracy = []
     if any(label.source == POLARITY_SOURCE for label in chosen):
-        accuracy = _polarity_split_accuracy(systems, shared, "test" if split in (ALL, TEST2) else split)
+        whole = "test" if split == ALL or split in HELD_OUT_FILES else split
+        accuracy = _polarity_split_accuracy(systems, shared, whole)
     title = f"{backend.name}/{backend.model} ({backend.prompt_version}), split {split}"
     return Assessment(title, evaluations, accuracy)
 

@@ -9,8 +9,9 @@ A label line names its review in one of three ways:
 
 Texts are read from the shared folder, never stored with the labels. The project's evaluation labels
 are in ``hand_labels/labels.jsonl`` and its training labels (reviews of the ``train`` split, for the
-offline analyser's aspect model) in ``hand_labels/train_labels.jsonl``, and the held-out split
-``test2`` in ``hand_labels/test2_labels.jsonl`` (guide: ``hand_labels/README.md``). A labelled
+offline analyser's aspect model) in ``hand_labels/train_labels.jsonl``, and the held-out splits
+``test2`` and ``test3`` in ``hand_labels/test2_labels.jsonl`` and ``hand_labels/test3_labels.jsonl``
+(guide: ``hand_labels/README.md``). A labelled
 row of the polarity sample is in the split :func:`~imdb_tracker.sentiment.corpus.split_of` gives
 its key; a labelled sample review is ``test`` when its key is and ``dev`` otherwise; labels of your
 own are all ``test``.
@@ -40,8 +41,12 @@ from imdb_tracker.sentiment.models import SCORE_FIELDS, AspectScores, ReviewInpu
 LABELS_FILE = Path(__file__).parent / "hand_labels" / "labels.jsonl"
 TRAIN_LABELS_FILE = LABELS_FILE.with_name("train_labels.jsonl")
 TEST2_LABELS_FILE = LABELS_FILE.with_name("test2_labels.jsonl")
-"""The held-out split ``test2`` (many films, labelled before offline-v4 existed): never trained or
-tuned on, measured with ``imdb-tracker sentiment evaluate --split test2``."""
+"""The split ``test2`` (many films, labelled before offline-v4 existed): never trained or tuned on,
+measured once for offline-v4 (``imdb-tracker sentiment evaluate --split test2``), so no longer
+unseen."""
+TEST3_LABELS_FILE = LABELS_FILE.with_name("test3_labels.jsonl")
+"""The held-out split ``test3`` (many films, labelled after test2 was measured and before any change
+to offline-v4): never trained or tuned on, measured with ``imdb-tracker sentiment evaluate``."""
 SAMPLE_SOURCE = "sample"
 OWN_SOURCE = "own"
 
@@ -103,7 +108,7 @@ def labelled_keys() -> frozenset[str]:
     polarity model never trains on them, so its log-odds on them are as on unseen reviews."""
     return frozenset(
         label.key
-        for path in (LABELS_FILE, TRAIN_LABELS_FILE, TEST2_LABELS_FILE)
+        for path in (LABELS_FILE, TRAIN_LABELS_FILE, TEST2_LABELS_FILE, TEST3_LABELS_FILE)
         for label in read_hand_labels(path)
     )
 
