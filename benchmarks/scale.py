@@ -33,7 +33,6 @@ import ctypes
 import json
 import os
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
+
+from imdb_tracker_dev.processes import stop_process_group
 
 REPO = Path(__file__).resolve().parent.parent
 PR_SET_CHILD_SUBREAPER = 36
@@ -156,16 +157,6 @@ def wait_for_webserver(port: int, timeout: float = 240) -> None:
             pass
         time.sleep(1)
     raise TimeoutError(f"the webserver on port {port} did not come up in {timeout:g} s")
-
-
-def stop_process_group(process: subprocess.Popen, timeout: float = 60) -> None:
-    """End ``process`` (started with ``start_new_session=True``) and everything it started."""
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def postmaster(data_dir: Path) -> psutil.Process:
@@ -436,7 +427,7 @@ def main() -> None:
             print(json.dumps(asdict(cycle)), flush=True)
             time.sleep(20)  # the run workers' last processes end; the next cycle starts from idle
     finally:
-        stop_process_group(ui)
+        stop_process_group(ui, timeout=60)
         for orphan in psutil.Process().children(recursive=True):  # e.g. a code server dagster dev left
             orphan.kill()
         time.sleep(1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -40,7 +39,7 @@ def run_cli(
 
 def start_ui(port: int, **env: str) -> subprocess.Popen:
     """``imdb-tracker ui`` (webserver + daemon) on ``port`` in a process group of its own, with this
-    process's environment plus ``env``; end it with :func:`stop_process_group`."""
+    process's environment plus ``env``; end it with :func:`imdb_tracker_dev.processes.stop_process_group`."""
     return subprocess.Popen(
         [sys.executable, "-m", "imdb_tracker", "ui", "--port", str(port)],
         env={**os.environ, **env},
@@ -48,15 +47,6 @@ def start_ui(port: int, **env: str) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-
-
-def stop_process_group(process: subprocess.Popen, timeout: float = 30) -> None:
-    """End a process started with ``start_new_session=True`` and everything it started."""
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def free_port() -> int:

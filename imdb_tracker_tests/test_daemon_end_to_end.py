@@ -16,8 +16,9 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from imdb_tracker.db.schema import movie_snapshots, review_sentiments, reviews
+from imdb_tracker_dev.processes import stop_process_group
 from imdb_tracker_dev.replica.server import start_replica
-from imdb_tracker_tests.cli_support import run_cli, stop_process_group
+from imdb_tracker_tests.cli_support import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 MOVIE, REVIEWS = "tt0029583", 429

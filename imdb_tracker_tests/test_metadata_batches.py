@@ -40,8 +40,9 @@ from imdb_tracker.defs.movies.batches import (
 )
 from imdb_tracker.defs.partitions import MOVIES_PARTITION, PARTITION_TAG, SCRAPE_TAG
 from imdb_tracker.defs.resources import RunBatching
+from imdb_tracker_dev.processes import stop_process_group
 from imdb_tracker_dev.replica.server import Fault, Replica, start_replica
-from imdb_tracker_tests.cli_support import free_port, start_ui, stop_process_group, wait_for_graphql
+from imdb_tracker_tests.cli_support import free_port, start_ui, wait_for_graphql
 from imdb_tracker_tests.conftest import REPO
 from imdb_tracker_tests.fakes import TEST_RATE
 from imdb_tracker_tests.pipeline_support import pipeline_resources

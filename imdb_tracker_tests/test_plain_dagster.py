@@ -15,12 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from imdb_tracker_dev.processes import stop_process_group
 from imdb_tracker_dev.replica.server import Replica
 from imdb_tracker_tests.cli_support import (
     free_port,
     graphql,
     partition_names,
-    stop_process_group,
     wait_for_graphql,
 )
 

@@ -21,7 +21,8 @@ from imdb_tracker.defs.reception.automation import new_reception_events_sensor
 from imdb_tracker.reception.delivery import DeliveryPolicy, deliver_pending
 from imdb_tracker.reception.detectors import Thresholds, detect_events
 from imdb_tracker.reception.webhook import WebhookError, post_text
-from imdb_tracker_tests.cli_support import run_cli, stop_process_group
+from imdb_tracker_dev.processes import stop_process_group
+from imdb_tracker_tests.cli_support import run_cli
 from imdb_tracker_tests.pipeline_support import pipeline_resources
 from imdb_tracker_tests.reception_synthetic import poisson_counts, volume
 from imdb_tracker_tests.webhook_receiver import webhook_receiver

@@ -21,8 +21,9 @@ from sqlalchemy import Engine, func, select
 from imdb_tracker.db.schema import movie_snapshots
 from imdb_tracker.defs.partitions import MOVIES_PARTITION, PARTITION_TAG
 from imdb_tracker.defs.policies import MAX_RUNTIME_TAG
+from imdb_tracker_dev.processes import stop_process_group
 from imdb_tracker_dev.replica import Fault, start_replica
-from imdb_tracker_tests.cli_support import free_port, graphql, start_ui, stop_process_group, wait_for_graphql
+from imdb_tracker_tests.cli_support import free_port, graphql, start_ui, wait_for_graphql
 
 MOVIE = "tt0029583"
 BOUND_S = 40

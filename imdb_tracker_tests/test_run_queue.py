@@ -19,8 +19,9 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster_graphql import DagsterGraphQLClient
 
 from imdb_tracker.defs.partitions import MOVIES_PARTITION, PARTITION_TAG, SCRAPE_TAG
+from imdb_tracker_dev.processes import stop_process_group
 from imdb_tracker_dev.replica.server import Fault, start_replica
-from imdb_tracker_tests.cli_support import free_port, start_ui, stop_process_group, wait_for_graphql
+from imdb_tracker_tests.cli_support import free_port, start_ui, wait_for_graphql
 
 MOVIES = [f"tt90000{n:02d}" for n in range(8)]
 REQUESTS = MOVIES + MOVIES[:4]  # 12 runs; the first four movies twice

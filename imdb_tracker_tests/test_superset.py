@@ -50,8 +50,9 @@ from imdb_tracker.superset_client.api import SupersetApi, SupersetError, to_riso
 from imdb_tracker.superset_client.bundle import bundle_uuids, default_bundle_dir
 from imdb_tracker.superset_client.service import WatchlistSync, admin_api, provision
 from imdb_tracker_dev.fake_openai import start_fake_openai
+from imdb_tracker_dev.processes import stop_process_group
 from imdb_tracker_dev.replica import Replica
-from imdb_tracker_tests.cli_support import free_port, run_cli, stop_process_group
+from imdb_tracker_tests.cli_support import free_port, run_cli
 from imdb_tracker_tests.conftest import REPO
 from imdb_tracker_tests.pipeline_support import pipeline_resources
 from imdb_tracker_tests.sample_data import load_sample
