@@ -433,111 +433,90 @@ def test_an_owner_without_createrole_is_told_what_it_lacks(as_role) -> None:
         ensure_readonly_role(conn, "reader_by_owner", "x")
 
 
-def test_provision_as_an_owner_without_createrole_fails_in_one_line_naming_it(tmp_path: Path) -> None:
-    """A fresh home (so no ``imdb_reader`` exists yet), its database owned by a role without CREATEROLE."""
+@pytest.fixture
+def cluster_owned_by(tmp_path: Path) -> Iterator[Callable[[str, str], tuple[str, dict[str, str]]]]:
+    """A fresh home of its own (so no ``imdb_reader`` exists yet) with its embedded server started by
+    the CLI. ``cluster_owned_by(role, attributes)`` makes login role ``role`` with ``attributes`` and
+    its tracker and Dagster databases (``<role>_tracker``, ``<role>_dagster``); returns the
+    superuser URL and the CLI's environment as that role, with Superset unreachable."""
     home = {"IMDB_TRACKER_HOME": str(tmp_path / "home")}
-    dropped = ("DATABASE_URL", "DB_HOST")
+    dropped = ("DATABASE_URL", "DAGSTER_DATABASE_URL", "DB_HOST")
     assert run_cli("db", "status", env=home, drop_env=dropped).returncode == 0  # starts the embedded server
-    try:
-        superuser_url = start_embedded_server(tmp_path / "home" / "pgdata").get_uri(
-            "postgres", driver="psycopg2"
-        )
+    superuser_url = start_embedded_server(tmp_path / "home" / "pgdata").get_uri("postgres", driver="psycopg2")
+
+    def make(role: str, attributes: str) -> tuple[str, dict[str, str]]:
         admin = create_engine(superuser_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text("CREATE ROLE plain_owner LOGIN"))
+            conn.execute(text(f"CREATE ROLE {role} LOGIN {attributes}"))
         admin.dispose()
-        owner_url = make_url(superuser_url).set(username="plain_owner")
-        for database in ("plain_tracker", "plain_dagster"):
-            ensure_database(superuser_url, database, owner="plain_owner")
-        result = run_cli(
-            "superset",
-            "provision",
-            env={
-                **home,
-                "DATABASE_URL": owner_url.set(database="plain_tracker").render_as_string(hide_password=False),
-                "DAGSTER_DATABASE_URL": owner_url.set(database="plain_dagster").render_as_string(
-                    hide_password=False
-                ),
-                "SUPERSET_URL": "http://127.0.0.1:9",
-                "SUPERSET_ADMIN_PASSWORD": "unused",
-                "SUPERSET_READONLY_PASSWORD": "unused",
-            },
-        )
+        for database in (f"{role}_tracker", f"{role}_dagster"):
+            ensure_database(superuser_url, database, owner=role)
+        owner_url = make_url(superuser_url).set(username=role)
+        env = {
+            **home,
+            "DATABASE_URL": owner_url.set(database=f"{role}_tracker").render_as_string(hide_password=False),
+            "DAGSTER_DATABASE_URL": owner_url.set(database=f"{role}_dagster").render_as_string(
+                hide_password=False
+            ),
+            "SUPERSET_URL": "http://127.0.0.1:9",
+            "SUPERSET_ADMIN_PASSWORD": "unused",
+        }
+        return superuser_url, env
+
+    try:
+        yield make
     finally:
         run_cli("db", "stop", env=home, drop_env=dropped)
+
+
+def test_provision_as_an_owner_without_createrole_fails_in_one_line_naming_it(cluster_owned_by) -> None:
+    """The tracker database owned by a role without CREATEROLE."""
+    _, env = cluster_owned_by("plain_owner", "")
+    result = run_cli("superset", "provision", env={**env, "SUPERSET_READONLY_PASSWORD": "unused"})
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("error: database role plain_owner lacks the CREATEROLE privilege")
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def test_provision_through_the_cli_as_an_owner_with_createrole_makes_and_updates_the_reader(
-    tmp_path: Path,
+    cluster_owned_by,
 ) -> None:
     """What docker-compose and a managed server do: a fresh cluster whose tracker and Dagster databases
     belong to an ordinary role with CREATEROLE. ``db upgrade`` and two ``superset provision`` runs as
     that role: the first creates ``imdb_reader``, the second alters it (new password). Superset is
     unreachable here, so each run ends with Superset's one-line error *after* the role step, which is
     committed first. The old ``CREATE/ALTER ROLE … NOSUPERUSER …`` fails the second run."""
-    home = {"IMDB_TRACKER_HOME": str(tmp_path / "home")}
-    dropped = ("DATABASE_URL", "DAGSTER_DATABASE_URL", "DB_HOST")
-    assert run_cli("db", "status", env=home, drop_env=dropped).returncode == 0  # starts the embedded server
-    try:
-        superuser_url = start_embedded_server(tmp_path / "home" / "pgdata").get_uri(
-            "postgres", driver="psycopg2"
-        )
-        admin = create_engine(superuser_url, isolation_level="AUTOCOMMIT")
+    superuser_url, env = cluster_owned_by("createrole_owner", "CREATEROLE")
+    admin = create_engine(superuser_url, isolation_level="AUTOCOMMIT")
+    upgraded = run_cli("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    password_hashes = []
+    for password in ("first-reader-password", "second-reader-password"):
+        result = run_cli("superset", "provision", env={**env, "SUPERSET_READONLY_PASSWORD": password})
+        assert result.returncode == 1 and result.stderr.startswith("error: "), result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "127.0.0.1:9" in result.stderr, result.stderr  # Superset's error, not the role's
         with admin.connect() as conn:
-            conn.execute(text("CREATE ROLE createrole_owner LOGIN CREATEROLE"))
-        for database in ("owned_tracker", "owned_dagster"):
-            ensure_database(superuser_url, database, owner="createrole_owner")
-        owner_url = make_url(superuser_url).set(username="createrole_owner")
-        env = {
-            **home,
-            "DATABASE_URL": owner_url.set(database="owned_tracker").render_as_string(hide_password=False),
-            "DAGSTER_DATABASE_URL": owner_url.set(database="owned_dagster").render_as_string(
-                hide_password=False
-            ),
-            "SUPERSET_URL": "http://127.0.0.1:9",
-            "SUPERSET_ADMIN_PASSWORD": "unused",
-        }
-        upgraded = run_cli("db", "upgrade", env=env)
-        assert upgraded.returncode == 0, upgraded.stderr
-        password_hashes = []
-        for password in ("first-reader-password", "second-reader-password"):
-            result = run_cli("superset", "provision", env={**env, "SUPERSET_READONLY_PASSWORD": password})
-            assert result.returncode == 1 and result.stderr.startswith("error: "), result.stderr
-            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-            assert "127.0.0.1:9" in result.stderr, result.stderr  # Superset's error, not the role's
-            with admin.connect() as conn:
-                password_hashes.append(
-                    conn.execute(
-                        text("SELECT rolpassword FROM pg_authid WHERE rolname = 'imdb_reader'")
-                    ).scalar()
-                )
-        with admin.connect() as conn:
-            owner_is_superuser = conn.execute(
-                text("SELECT rolsuper FROM pg_roles WHERE rolname = 'createrole_owner'")
-            ).scalar()
-            reader = conn.execute(
-                text(
-                    "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, "
-                    "rolinherit FROM pg_roles WHERE rolname = 'imdb_reader'"
-                )
-            ).one()
-        admin.dispose()
-        owned = create_engine(env["DATABASE_URL"])
-        with owned.connect() as conn:
-            readable = conn.execute(
-                text(
-                    "SELECT table_name FROM information_schema.role_table_grants "
-                    "WHERE grantee = 'imdb_reader' AND privilege_type = 'SELECT'"
-                )
-            ).scalars()
-            readable = set(readable)
-        owned.dispose()
-    finally:
-        run_cli("db", "stop", env=home, drop_env=dropped)
+            password_hashes.append(
+                conn.execute(text("SELECT rolpassword FROM pg_authid WHERE rolname = 'imdb_reader'")).scalar()
+            )
+    with admin.connect() as conn:
+        owner_is_superuser = conn.execute(
+            text("SELECT rolsuper FROM pg_roles WHERE rolname = 'createrole_owner'")
+        ).scalar()
+    reader = _attributes(admin, "imdb_reader")
+    admin.dispose()
+    owned = create_engine(env["DATABASE_URL"])
+    with owned.connect() as conn:
+        readable = conn.execute(
+            text(
+                "SELECT table_name FROM information_schema.role_table_grants "
+                "WHERE grantee = 'imdb_reader' AND privilege_type = 'SELECT'"
+            )
+        ).scalars()
+        readable = set(readable)
+    owned.dispose()
     assert owner_is_superuser is False
-    assert dict(reader._mapping) == PLAIN_LOGIN
+    assert reader == PLAIN_LOGIN
     assert readable == set(REPORTING_VIEWS)
     assert None not in password_hashes and password_hashes[0] != password_hashes[1]  # ALTER ran
