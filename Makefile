@@ -30,7 +30,8 @@ test-fast: install ## Parsers, retention, sentiment core, settings, the definiti
 	$(BIN)/pytest -m fast -q
 
 # The database tests again, connected as an ordinary owner role with CREATEROLE (as on docker-compose
-# or a managed server) instead of the embedded server's superuser.
+# or a managed server) instead of the embedded server's superuser. `--db-owner` leaves out the tests
+# that do not connect through the session's database (conftest.py): they would only run again.
 OWNER_TIER := imdb_tracker_tests/test_foundation.py imdb_tracker_tests/test_reporting.py
 
 test: install chromium compose-tools test-fast ## The fast tier, then everything else (real PostgreSQL, Chromium, Dagster, S3, Superset), then the database tests as an owner without superuser.

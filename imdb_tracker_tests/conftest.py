@@ -39,6 +39,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``--db-owner`` only the tests that connect through the session's database run: that
+    connection is all the option changes, so any other test would only repeat itself (e.g. one that
+    starts a cluster of its own, with an owner role of its own)."""
+    if not config.getoption("--db-owner"):
+        return
+    repeated = [item for item in items if "database_urls" not in getattr(item, "fixturenames", ())]
+    if repeated:
+        config.hook.pytest_deselected(items=repeated)
+        items[:] = [item for item in items if item not in repeated]
+
+
 def stop_child_processes(timeout: float = 10.0) -> None:
     """End what the tests started and left running (Dagster code servers, browsers), so that no
     process outlives the session or holds its output open."""
