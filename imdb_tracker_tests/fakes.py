@@ -36,6 +36,15 @@ def imdb_replica() -> Iterator[Replica]:
     replica.stop()
 
 
+@pytest.fixture(scope="module")
+def module_imdb_replica() -> Iterator[Replica]:
+    """A replica of its own for a test module whose tests change its reviews (edits, deletions,
+    additions) and share what the earlier ones left."""
+    replica = start_replica()
+    yield replica
+    replica.stop()
+
+
 @pytest.fixture
 def fresh_imdb_replica() -> Iterator[Replica]:
     """A replica of its own for a test that changes options or reviews."""

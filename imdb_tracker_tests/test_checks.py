@@ -21,19 +21,12 @@ from imdb_tracker.defs.movies.assets import movie_reviews, review_sentiments
 from imdb_tracker.defs.movies.automation import movie_health_checks_quarter_hourly
 from imdb_tracker.defs.partitions import MOVIES_PARTITION
 from imdb_tracker_dev.fake_openai import start_fake_openai
-from imdb_tracker_dev.replica import Replica, start_replica
+from imdb_tracker_dev.replica import Replica
 from imdb_tracker_tests.fakes import TEST_RATE
 from imdb_tracker_tests.pipeline_support import pipeline_resources
 
 MOVIE = "tt0029583"  # 429 reviews
 OTHER = "tt6208148"
-
-
-@pytest.fixture(scope="module")
-def replica() -> Iterator[Replica]:
-    server = start_replica()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -70,21 +63,23 @@ def materialize_reviews(instance, replica: Replica, run_config=None, **settings)
     return result
 
 
-def test_review_count_check_is_red_after_a_scrape_that_ends_short(clean_db, instance, replica) -> None:
+def test_review_count_check_is_red_after_a_scrape_that_ends_short(clean_db, instance, imdb_replica) -> None:
     short = materialize_reviews(
-        instance, replica, run_config={"ops": {"movie_reviews": {"config": {"max_reviews": 100}}}}
+        instance, imdb_replica, run_config={"ops": {"movie_reviews": {"config": {"max_reviews": 100}}}}
     )
     passed, details = checks_of(short)["review_count_matches_imdb"]
     assert not passed and (details["stored"], details["announced"], details["shortfall"]) == (100, 429, 329)
 
-    full = materialize_reviews(instance, replica)
+    full = materialize_reviews(instance, imdb_replica)
     passed, details = checks_of(full)["review_count_matches_imdb"]
     assert passed and (details["stored"], details["announced"]) == (429, 429)
 
 
-def test_unscored_reviews_check_is_red_when_the_llm_fails_on_too_many(clean_db, instance, replica) -> None:
-    materialize_reviews(instance, replica)
-    failing = replica.expected_reviews(MOVIE)[::10]  # 43 of 429 reviews get a malformed answer: 10 %
+def test_unscored_reviews_check_is_red_when_the_llm_fails_on_too_many(
+    clean_db, instance, imdb_replica
+) -> None:
+    materialize_reviews(instance, imdb_replica)
+    failing = imdb_replica.expected_reviews(MOVIE)[::10]  # 43 of 429 reviews get a malformed answer: 10 %
     llm = start_fake_openai(malformed={review.review_id: "invalid_json" for review in failing})
     try:
         llm_settings = {
@@ -161,8 +156,10 @@ def snapshot(engine: Engine, movie_id: str, hours_ago: float, review_count: int)
         )
 
 
-def test_review_arrival_is_red_when_the_count_grows_and_nothing_arrives(clean_db, instance, replica) -> None:
-    materialize_reviews(instance, replica)  # MOVIE's 429 reviews, first seen now
+def test_review_arrival_is_red_when_the_count_grows_and_nothing_arrives(
+    clean_db, instance, imdb_replica
+) -> None:
+    materialize_reviews(instance, imdb_replica)  # MOVIE's 429 reviews, first seen now
     with clean_db.begin() as conn:
         conn.execute(
             text("UPDATE reviews SET first_seen_at = now() - interval '3 days' WHERE movie_id = :m"),

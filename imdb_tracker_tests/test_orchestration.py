@@ -35,20 +35,13 @@ from imdb_tracker.sentiment.cache import input_hash
 from imdb_tracker.sentiment.models import ReviewInput
 from imdb_tracker_dev.fake_openai import FakeOpenAI, start_fake_openai
 from imdb_tracker_dev.replica.render import poster_png
-from imdb_tracker_dev.replica.server import Replica, start_replica
+from imdb_tracker_dev.replica.server import Replica
 from imdb_tracker_tests.conftest import untrack_all_movies
 from imdb_tracker_tests.fakes import TEST_RATE
 from imdb_tracker_tests.pipeline_support import pipeline_resources
 
 SAMPLE = {"tt0029583": 429, "tt6208148": 2027}
 ALL_ASSETS = [movie_metadata, movie_reviews, sentiments_asset]
-
-
-@pytest.fixture(scope="module")
-def replica() -> Iterator[Replica]:
-    server = start_replica()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -102,24 +95,28 @@ def count(engine: Engine, table, movie_id: str, *conditions) -> int:
 
 
 @pytest.fixture(scope="module")
-def pipeline_run(database_urls, engine, instance, replica, llm):
+def pipeline_run(database_urls, engine, instance, module_imdb_replica, llm):
     """Both sample movies through the three assets once (shared by the tests below)."""
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE movies, clients RESTART IDENTITY CASCADE"))
     untrack_all_movies()  # the schedules and sensors below see exactly the sample movies
     instance.add_dynamic_partitions(MOVIES_PARTITION, list(SAMPLE))
-    results = {movie_id: materialize_movie(instance, replica, llm, movie_id) for movie_id in SAMPLE}
+    results = {
+        movie_id: materialize_movie(instance, module_imdb_replica, llm, movie_id) for movie_id in SAMPLE
+    }
     return results
 
 
-def test_first_run_stores_every_sample_review_and_scores_it(pipeline_run, engine, llm, replica) -> None:
+def test_first_run_stores_every_sample_review_and_scores_it(
+    pipeline_run, engine, llm, module_imdb_replica
+) -> None:
     for movie_id, expected in SAMPLE.items():
         assert count(engine, reviews, movie_id) == expected
         assert count(engine, review_sentiments, movie_id) == expected
         assert count(engine, movie_snapshots, movie_id) >= 1
         meta = metadata_of(pipeline_run[movie_id], "movie_reviews")
         assert meta["new"] == expected and meta["complete"] is True and meta["announced"] == expected
-        newest = max(r.submitted_at for r in replica.expected_reviews(movie_id))
+        newest = max(r.submitted_at for r in module_imdb_replica.expected_reviews(movie_id))
         assert f"| {newest.isoformat()} |" in meta["newest_reviews"].splitlines()[2]
         scores = metadata_of(pipeline_run[movie_id], "review_sentiments")
         assert scores["scored"] == expected and scores["failed"] == 0
@@ -133,10 +130,14 @@ def test_first_run_stores_every_sample_review_and_scores_it(pipeline_run, engine
         assert checks == {"review_count_matches_imdb": True, "reviews_scored": True}
 
 
-def test_metadata_stores_the_poster_so_the_dashboards_outlive_the_site(pipeline_run, engine, replica) -> None:
+def test_metadata_stores_the_poster_so_the_dashboards_outlive_the_site(
+    pipeline_run, engine, module_imdb_replica
+) -> None:
     for movie_id in SAMPLE:
         stored = metadata_of(pipeline_run[movie_id], "movie_metadata")["poster_stored"]
-        assert stored.endswith(f"bytes (image/png) from {replica.base_url}/images/{movie_id}.jpg"), stored
+        assert stored.endswith(
+            f"bytes (image/png) from {module_imdb_replica.base_url}/images/{movie_id}.jpg"
+        ), stored
     with engine.connect() as conn:
         rows = conn.execute(select(movie_posters.c.movie_id, movie_posters.c.image)).all()
         overview = dict(conn.execute(text("SELECT movie_id, poster_src FROM v_movie_overview")).all())
@@ -144,9 +145,11 @@ def test_metadata_stores_the_poster_so_the_dashboards_outlive_the_site(pipeline_
     assert all(src.startswith("data:image/png;base64,iVBORw0KGgo") for src in overview.values())
 
 
-def test_second_run_adds_nothing_and_calls_no_model(pipeline_run, engine, instance, replica, llm) -> None:
+def test_second_run_adds_nothing_and_calls_no_model(
+    pipeline_run, engine, instance, module_imdb_replica, llm
+) -> None:
     calls_before = llm.requests
-    result = materialize_movie(instance, replica, llm, "tt0029583")
+    result = materialize_movie(instance, module_imdb_replica, llm, "tt0029583")
     assert metadata_of(result, "movie_metadata")["poster_stored"] == "unchanged"
     meta = metadata_of(result, "movie_reviews")
     assert (meta["new"], meta["updated"], meta["unchanged"], meta["removed"]) == (0, 0, 429, 0)
@@ -155,11 +158,15 @@ def test_second_run_adds_nothing_and_calls_no_model(pipeline_run, engine, instan
     assert count(engine, reviews, "tt0029583") == 429
 
 
-def test_edited_review_is_updated_and_rescored(pipeline_run, engine, instance, replica, llm) -> None:
-    review_id = replica.expected_reviews("tt0029583")[5].review_id
-    replica.edit_review(review_id, text="Edited: the songs are wonderful and the animation is gorgeous.")
+def test_edited_review_is_updated_and_rescored(
+    pipeline_run, engine, instance, module_imdb_replica, llm
+) -> None:
+    review_id = module_imdb_replica.expected_reviews("tt0029583")[5].review_id
+    module_imdb_replica.edit_review(
+        review_id, text="Edited: the songs are wonderful and the animation is gorgeous."
+    )
     seen_before = len(llm.reviews_seen)
-    result = materialize_movie(instance, replica, llm, "tt0029583")
+    result = materialize_movie(instance, module_imdb_replica, llm, "tt0029583")
     assert metadata_of(result, "movie_reviews")["updated"] == 1
     assert metadata_of(result, "review_sentiments")["scored"] == 1
     assert llm.reviews_seen[seen_before:] == [review_id]
@@ -176,10 +183,10 @@ def test_edited_review_is_updated_and_rescored(pipeline_run, engine, instance, r
 
 
 def test_deleted_review_is_marked_removed_only_after_two_complete_scrapes(
-    pipeline_run, engine, instance, replica, llm
+    pipeline_run, engine, instance, module_imdb_replica, llm
 ):
-    review_id = replica.expected_reviews("tt0029583")[-1].review_id
-    replica.delete_review(review_id)
+    review_id = module_imdb_replica.expected_reviews("tt0029583")[-1].review_id
+    module_imdb_replica.delete_review(review_id)
 
     def removal_state() -> tuple[object, int]:
         with engine.connect() as conn:
@@ -190,7 +197,7 @@ def test_deleted_review_is_marked_removed_only_after_two_complete_scrapes(
 
     partial = materialize_movie(
         instance,
-        replica,
+        module_imdb_replica,
         llm,
         "tt0029583",
         assets=[movie_reviews],
@@ -199,12 +206,12 @@ def test_deleted_review_is_marked_removed_only_after_two_complete_scrapes(
     assert metadata_of(partial, "movie_reviews")["complete"] is False
     assert removal_state() == (None, 0)
 
-    first = materialize_movie(instance, replica, llm, "tt0029583", assets=[movie_reviews])
+    first = materialize_movie(instance, module_imdb_replica, llm, "tt0029583", assets=[movie_reviews])
     meta = metadata_of(first, "movie_reviews")
     assert meta["complete"] is True and meta["removal_evidence"] is True and meta["removed"] == 0
     assert removal_state() == (None, 1)  # one complete scrape missed it: not yet evidence enough
 
-    complete = materialize_movie(instance, replica, llm, "tt0029583", assets=[movie_reviews])
+    complete = materialize_movie(instance, module_imdb_replica, llm, "tt0029583", assets=[movie_reviews])
     meta = metadata_of(complete, "movie_reviews")
     assert meta["complete"] is True and meta["removed"] == 1
     with engine.connect() as conn:
@@ -216,14 +223,14 @@ def test_deleted_review_is_marked_removed_only_after_two_complete_scrapes(
 
 
 def test_unknown_movie_fails_clearly_and_writes_nothing(
-    database_urls, engine, instance, replica, llm
+    database_urls, engine, instance, module_imdb_replica, llm
 ) -> None:
     instance.add_dynamic_partitions(MOVIES_PARTITION, ["tt9999999"])
     result = materialize(
         [movie_metadata],
         partition_key="tt9999999",
         instance=instance,
-        resources=resources_for(replica, llm),
+        resources=resources_for(module_imdb_replica, llm),
         raise_on_error=False,
     )
     assert not result.success
@@ -306,7 +313,9 @@ def test_new_movies_sensor_requests_metadata_for_added_movies_once(pipeline_run,
         instance.delete_dynamic_partition(MOVIES_PARTITION, "tt0033467")
 
 
-def test_sentiments_follow_new_reviews_through_eager_automation(pipeline_run, instance, replica, llm) -> None:
+def test_sentiments_follow_new_reviews_through_eager_automation(
+    pipeline_run, instance, module_imdb_replica, llm
+) -> None:
     from dagster import AssetSelection, evaluate_automation_conditions
 
     from imdb_tracker.definitions import defs as load_defs
@@ -314,7 +323,7 @@ def test_sentiments_follow_new_reviews_through_eager_automation(pipeline_run, in
     defs = load_defs()
     selection = AssetSelection.assets(sentiments_asset)
     baseline = evaluate_automation_conditions(defs=defs, instance=instance, asset_selection=selection)
-    materialize_movie(instance, replica, llm, "tt0029583", assets=[movie_reviews])
+    materialize_movie(instance, module_imdb_replica, llm, "tt0029583", assets=[movie_reviews])
     after = evaluate_automation_conditions(
         defs=defs, instance=instance, asset_selection=selection, cursor=baseline.cursor
     )
@@ -340,12 +349,12 @@ def test_scrape_runs_are_tagged_for_the_run_queue() -> None:
 
 
 def test_run_command_materializes_tracked_movies_with_the_definitions_resources(
-    pipeline_run, engine, instance, replica
+    pipeline_run, engine, instance, module_imdb_replica
 ) -> None:
     from imdb_tracker_tests.cli_support import run_cli
 
     env = {
-        "IMDB_BASE_URL": replica.base_url,
+        "IMDB_BASE_URL": module_imdb_replica.base_url,
         "IMDB_REQUESTS_PER_SECOND": "50",
         "SENTIMENT_BACKEND": "offline",
     }

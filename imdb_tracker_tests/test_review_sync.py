@@ -17,22 +17,15 @@ from imdb_tracker.db.reviews import upsert_reviews
 from imdb_tracker.db.schema import reviews
 from imdb_tracker.imdb import ImdbBrowser
 from imdb_tracker.tracking import sync_reviews
-from imdb_tracker_dev.replica import Replica, start_replica
+from imdb_tracker_dev.replica import Replica
 from imdb_tracker_tests.fakes import replica_browser
 
 CLASSIC, REMAKE = "tt0029583", "tt6208148"  # 429 and 2,027 reviews
 
 
 @pytest.fixture(scope="module")
-def replica() -> Iterator[Replica]:
-    server = start_replica()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(replica: Replica) -> Iterator[ImdbBrowser]:
-    with replica_browser(replica) as client:
+def browser(module_imdb_replica: Replica) -> Iterator[ImdbBrowser]:
+    with replica_browser(module_imdb_replica) as client:
         yield client
 
 
@@ -44,11 +37,13 @@ def review_state(engine: Engine, review_id: str) -> tuple[datetime | None, int]:
     return row.removed_at, row.missed_scrapes
 
 
-def test_three_new_reviews_cost_one_graphql_request(clean_db: Engine, replica: Replica, browser) -> None:
+def test_three_new_reviews_cost_one_graphql_request(
+    clean_db: Engine, module_imdb_replica: Replica, browser
+) -> None:
     full = sync_reviews(browser, clean_db, REMAKE)
     assert (full.counts.new, full.complete, full.stored) == (2027, True, 2027)
-    added = [replica.add_review(REMAKE, text=f"New review number {n}.") for n in range(3)]
-    replica.reset_counters()
+    added = [module_imdb_replica.add_review(REMAKE, text=f"New review number {n}.") for n in range(3)]
+    module_imdb_replica.reset_counters()
 
     sync = sync_reviews(browser, clean_db, REMAKE, incremental=True)
 
@@ -56,23 +51,23 @@ def test_three_new_reviews_cost_one_graphql_request(clean_db: Engine, replica: R
     # "25 more" request) is wholly stored and unchanged: the scrape stops there.
     assert (sync.counts.new, sync.counts.updated, sync.counts.unchanged) == (3, 0, 47)
     assert (sync.complete, sync.removal_evidence, sync.removed, sync.stored) == (False, False, 0, 2030)
-    assert (replica.requests["reviews"], replica.requests["graphql"]) == (1, 1)
+    assert (module_imdb_replica.requests["reviews"], module_imdb_replica.requests["graphql"]) == (1, 1)
     with clean_db.connect() as conn:
         stored = set(conn.execute(select(reviews.c.review_id).where(reviews.c.movie_id == REMAKE)).scalars())
     assert {review.review_id for review in added} <= stored
 
-    replica.reset_counters()
+    module_imdb_replica.reset_counters()
     nothing_new = sync_reviews(browser, clean_db, REMAKE, incremental=True)
     assert (nothing_new.counts.new, nothing_new.counts.unchanged) == (0, 25)
-    assert (replica.requests["reviews"], replica.requests["graphql"]) == (1, 0)
+    assert (module_imdb_replica.requests["reviews"], module_imdb_replica.requests["graphql"]) == (1, 0)
 
 
 def test_an_edit_on_the_first_pages_is_caught_by_an_incremental_scrape(
-    clean_db: Engine, replica: Replica, browser
+    clean_db: Engine, module_imdb_replica: Replica, browser
 ) -> None:
     sync_reviews(browser, clean_db, CLASSIC)
-    edited = replica.expected_reviews(CLASSIC)[3].review_id
-    replica.edit_review(edited, text="Edited after the first scrape.")
+    edited = module_imdb_replica.expected_reviews(CLASSIC)[3].review_id
+    module_imdb_replica.edit_review(edited, text="Edited after the first scrape.")
     sync = sync_reviews(browser, clean_db, CLASSIC, incremental=True)
     assert (sync.counts.new, sync.counts.updated, sync.scraped) == (0, 1, 50)  # stops after page 2
     with clean_db.connect() as conn:
@@ -81,47 +76,43 @@ def test_an_edit_on_the_first_pages_is_caught_by_an_incremental_scrape(
 
 
 def test_a_review_is_removed_after_two_complete_scrapes_missed_it_whatever_the_count_drift(
-    clean_db: Engine, browser
+    clean_db: Engine, fresh_imdb_replica: Replica
 ) -> None:
-    replica = start_replica()
-    try:
-        with replica_browser(replica) as client:
-            sync_reviews(client, clean_db, CLASSIC)
-            gone = replica.expected_reviews(CLASSIC)[-1].review_id
-            replica.delete_review(gone)
-            replica.count_drift = 2  # IMDb announces 430 while its cursor chain returns 428
+    with replica_browser(fresh_imdb_replica) as client:
+        sync_reviews(client, clean_db, CLASSIC)
+        gone = fresh_imdb_replica.expected_reviews(CLASSIC)[-1].review_id
+        fresh_imdb_replica.delete_review(gone)
+        fresh_imdb_replica.count_drift = 2  # IMDb announces 430 while its cursor chain returns 428
 
-            partial = sync_reviews(client, clean_db, CLASSIC, max_reviews=100)
-            incremental = sync_reviews(client, clean_db, CLASSIC, incremental=True)
-            assert not partial.removal_evidence and not incremental.removal_evidence
-            assert review_state(clean_db, gone) == (None, 0)
+        partial = sync_reviews(client, clean_db, CLASSIC, max_reviews=100)
+        incremental = sync_reviews(client, clean_db, CLASSIC, incremental=True)
+        assert not partial.removal_evidence and not incremental.removal_evidence
+        assert review_state(clean_db, gone) == (None, 0)
 
-            first = sync_reviews(client, clean_db, CLASSIC)
-            assert (first.complete, first.scraped, first.announced) == (True, 428, 430)
-            assert first.removal_evidence and first.removed == 0
-            assert review_state(clean_db, gone) == (None, 1)  # one complete scrape missed it: not enough
+        first = sync_reviews(client, clean_db, CLASSIC)
+        assert (first.complete, first.scraped, first.announced) == (True, 428, 430)
+        assert first.removal_evidence and first.removed == 0
+        assert review_state(clean_db, gone) == (None, 1)  # one complete scrape missed it: not enough
 
-            replica.count_drift = 100  # a chain that ends far short of the count is no evidence
-            short = sync_reviews(client, clean_db, CLASSIC)
-            assert short.complete and not short.removal_evidence and short.removed == 0
-            assert review_state(clean_db, gone) == (None, 1)
+        fresh_imdb_replica.count_drift = 100  # a chain that ends far short of the count is no evidence
+        short = sync_reviews(client, clean_db, CLASSIC)
+        assert short.complete and not short.removal_evidence and short.removed == 0
+        assert review_state(clean_db, gone) == (None, 1)
 
-            replica.count_drift = -3
-            second = sync_reviews(client, clean_db, CLASSIC)
-            assert second.removal_evidence and second.removed == 1 and second.stored == 428
-            removed_at, _ = review_state(clean_db, gone)
-            assert removed_at is not None
-            with clean_db.connect() as conn:
-                removed = conn.execute(
-                    select(func.count()).select_from(reviews).where(reviews.c.removed_at.is_not(None))
-                ).scalar_one()
-            assert removed == 1  # and no live review was touched
-    finally:
-        replica.stop()
+        fresh_imdb_replica.count_drift = -3
+        second = sync_reviews(client, clean_db, CLASSIC)
+        assert second.removal_evidence and second.removed == 1 and second.stored == 428
+        removed_at, _ = review_state(clean_db, gone)
+        assert removed_at is not None
+        with clean_db.connect() as conn:
+            removed = conn.execute(
+                select(func.count()).select_from(reviews).where(reviews.c.removed_at.is_not(None))
+            ).scalar_one()
+        assert removed == 1  # and no live review was touched
 
 
-def test_last_seen_at_only_moves_forward(clean_db: Engine, replica: Replica) -> None:
-    review = replica.expected_reviews(CLASSIC)[0]
+def test_last_seen_at_only_moves_forward(clean_db: Engine, module_imdb_replica: Replica) -> None:
+    review = module_imdb_replica.expected_reviews(CLASSIC)[0]
     newer = datetime(2026, 11, 30, 12, tzinfo=UTC)
     with clean_db.begin() as conn:
         register_movie(conn, CLASSIC)
