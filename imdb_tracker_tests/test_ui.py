@@ -3,16 +3,13 @@ from the same instance as the CLI."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 from imdb_tracker.defs.partitions import MOVIES_PARTITION
+from imdb_tracker_dev.processes import stop_process_group
 from imdb_tracker_tests.cli_support import (
     free_port,
     graphql,
     partition_names,
-    stop_process_group,
+    start_ui,
     wait_for_graphql,
 )
 
@@ -36,14 +33,8 @@ def test_ui_serves_the_assets_and_the_cli_partitions(no_tracked_movies, database
     with DagsterInstance.get() as instance:
         instance.add_dynamic_partitions(MOVIES_PARTITION, ["tt0033467"])
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "imdb_tracker", "ui", "--port", str(port)],
-        # Nothing to scrape from here; an API key from the environment, which the UI must not show.
-        env={**os.environ, "IMDB_BASE_URL": "http://127.0.0.1:9", "OPENAI_API_KEY": "sk-ui-secret-42"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    # Nothing to scrape from here; an API key from the environment, which the UI must not show.
+    server = start_ui(port, IMDB_BASE_URL="http://127.0.0.1:9", OPENAI_API_KEY="sk-ui-secret-42")
     try:
         assets = wait_for_graphql(port)
         names = {node["assetKey"]["path"][0] for node in assets}
