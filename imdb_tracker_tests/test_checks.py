@@ -115,9 +115,8 @@ def run_scheduled_checks(instance: DagsterInstance) -> dict[str, tuple[bool, dic
     from imdb_tracker.definitions import defs
 
     tick = datetime.now(UTC).replace(second=0, microsecond=0)
-    request = movie_health_checks_quarter_hourly(
-        build_schedule_context(instance=instance, scheduled_execution_time=tick)
-    )
+    with build_schedule_context(instance=instance, scheduled_execution_time=tick) as context:
+        request = movie_health_checks_quarter_hourly(context)  # closed: see test_orchestration's hourly()
     job = defs().resolve_job_def(movie_health_checks_quarter_hourly.job_name)
     result = job.execute_in_process(instance=instance, tags=request.tags, raise_on_error=False)
     assert result.success

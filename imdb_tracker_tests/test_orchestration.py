@@ -247,11 +247,13 @@ def test_hourly_schedule_requests_each_movie_once_per_tick(pipeline_run, instanc
     tick = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
     resources = {"batching": pipeline_resources()["batching"]}
 
+    # Each context is closed: the instance it opens from the reference is then closed too (left
+    # open, that instance stays Dagster's current one after it is gone, and load_defs() fails later).
     def hourly() -> list:
-        context = build_schedule_context(
+        with build_schedule_context(
             instance=instance, scheduled_execution_time=tick, resources=resources
-        )
-        return list(movie_metadata_batch_hourly(context))
+        ) as context:
+            return list(movie_metadata_batch_hourly(context))
 
     requests = hourly()
     batched = [
@@ -261,9 +263,8 @@ def test_hourly_schedule_requests_each_movie_once_per_tick(pipeline_run, instanc
     again = hourly()
     assert [r.run_key for r in again] == [r.run_key for r in requests]  # same tick, same keys: deduplicated
     assert len({r.run_key for r in requests}) == len(requests)
-    daily = list(
-        movie_reviews_daily(build_schedule_context(instance=instance, scheduled_execution_time=tick))
-    )
+    with build_schedule_context(instance=instance, scheduled_execution_time=tick) as context:
+        daily = list(movie_reviews_daily(context))
     assert {r.partition_key for r in daily} == set(batched)
 
 
