@@ -146,7 +146,7 @@ def test_a_failing_movie_does_not_fail_the_batch_and_is_retried_alone(
     assert all(snapshot_count(clean_db, m) == 1 for m in STORED)
     [summary] = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_OUTPUT]
     reported = {k: v.value for k, v in summary.step_output_data.metadata.items()}
-    assert (reported["movies"], reported["refreshed"], reported["failed"], reported["skipped_busy"]) == (
+    assert (reported["movies"], reported["done"], reported["failed"], reported["skipped_busy"]) == (
         6,
         4,
         1,
