@@ -1,8 +1,8 @@
 """Scrape one movie and store it: the per-movie work every writer does (plain Python, no Dagster).
 
 The Dagster assets call these functions for one movie (one partition) with a started browser and
-the tracker database; the hourly metadata batches refresh many movies with one browser through
-:func:`refresh_metadata_batch`, each movie on its own.
+the tracker database; the scheduled batches do the same for many movies with one browser
+(:func:`refresh_metadata_batch` hourly, :func:`sync_reviews_batch` daily), each movie on its own.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine
 
@@ -37,6 +38,8 @@ from imdb_tracker.imdb.errors import (
 )
 from imdb_tracker.imdb.models import MovieMetadata
 from imdb_tracker.imdb.posters import Poster, PosterRejected, sized_poster_url
+
+T = TypeVar("T")
 
 
 def now_utc() -> datetime:
@@ -77,18 +80,18 @@ def refresh_metadata(
 
 
 @dataclass(frozen=True)
-class MovieRefreshOutcome:
-    """What became of one movie of :func:`refresh_metadata_batch`."""
+class MovieOutcome(Generic[T]):
+    """What became of one movie of a batch (:func:`run_movie_batch`)."""
 
     movie_id: str
-    refreshed: MetadataRefresh | None
-    """What was stored; None when the movie failed or was skipped."""
+    result: T | None
+    """What the movie's work returned; None when the movie failed or was skipped."""
     error: str | None = None
-    """Why it failed (None when it was refreshed or skipped)."""
+    """Why it failed (None when it was done or skipped)."""
     permanent: bool = False
     """The error is one no retry will fix (missing title, changed layout, sign-in wall)."""
     busy: bool = False
-    """Skipped: another writer was refreshing the movie's metadata at that moment."""
+    """Skipped: another writer was writing the movie at that moment."""
     seconds: float = 0.0
 
 
@@ -98,36 +101,35 @@ class BatchOutage(Exception):
     down, not one movie. ``outcomes`` are the movies done before; the rest were not attempted."""
 
     failures: int
-    outcomes: list[MovieRefreshOutcome]
+    outcomes: list[MovieOutcome[Any]]
 
     def __str__(self) -> str:
         last = self.outcomes[-1].error if self.outcomes else ""
-        return f"{self.failures} movies in a row failed to refresh; stopping the batch (last error: {last})"
+        return f"{self.failures} movies in a row failed; stopping the batch (last error: {last})"
 
 
 BATCH_LOCK_WAIT_S = 5.0
-"""How long a batch waits for a movie whose metadata another writer is refreshing, then skips it."""
+"""How long a batch waits for a movie that another writer is writing, then skips it."""
 MAX_FAILURES_IN_A_ROW = 5
 
 
-def refresh_metadata_batch(
+def run_movie_batch(
     open_browser: Callable[[], AbstractContextManager[ImdbBrowser]],
-    engine: Engine,
     movie_ids: Sequence[str],
+    work: Callable[[ImdbBrowser, str], T],
     *,
-    lock_wait_s: float = BATCH_LOCK_WAIT_S,
     max_failures_in_a_row: int = MAX_FAILURES_IN_A_ROW,
-) -> Iterator[MovieRefreshOutcome]:
-    """Refresh the metadata of many movies with one browser, yielding each movie's outcome as it is
-    stored, so that each is reported on its own.
+) -> Iterator[MovieOutcome[T]]:
+    """Do ``work`` for many movies with one browser, yielding each movie's outcome as it is done, so
+    that each is reported on its own.
 
     One movie's failure does not stop the others: it is yielded with its error. A browser that hung
-    (and was stopped) is replaced before the next movie. A movie whose metadata another writer holds
-    is skipped (``busy``): that writer is refreshing it. ``max_failures_in_a_row`` transient
+    (and was stopped) is replaced before the next movie. A movie whose writer lock another writer
+    holds is skipped (``busy``): that writer is writing it. ``max_failures_in_a_row`` transient
     failures in a row raise :class:`BatchOutage` (an outage would otherwise cost every movie its
     full retry time).
     """
-    outcomes: list[MovieRefreshOutcome] = []
+    outcomes: list[MovieOutcome[Any]] = []
     failures_in_a_row = 0
     with ExitStack() as stack:
         browser: ImdbBrowser | None = None
@@ -136,12 +138,11 @@ def refresh_metadata_batch(
                 browser = stack.enter_context(open_browser())
             started = time.monotonic()
             try:
-                refreshed = refresh_metadata(browser, engine, movie_id, lock_wait_s=lock_wait_s)
-                outcome = MovieRefreshOutcome(movie_id, refreshed, seconds=time.monotonic() - started)
+                outcome = MovieOutcome(movie_id, work(browser, movie_id), seconds=time.monotonic() - started)
             except MovieBusy:
-                outcome = MovieRefreshOutcome(movie_id, None, busy=True, seconds=time.monotonic() - started)
+                outcome = MovieOutcome[T](movie_id, None, busy=True, seconds=time.monotonic() - started)
             except ImdbError as exc:
-                outcome = MovieRefreshOutcome(
+                outcome = MovieOutcome[T](
                     movie_id,
                     None,
                     error=str(exc),
@@ -156,6 +157,40 @@ def refresh_metadata_batch(
             yield outcome
             if failures_in_a_row >= max_failures_in_a_row:
                 raise BatchOutage(failures_in_a_row, outcomes)
+
+
+def refresh_metadata_batch(
+    open_browser: Callable[[], AbstractContextManager[ImdbBrowser]],
+    engine: Engine,
+    movie_ids: Sequence[str],
+    *,
+    lock_wait_s: float = BATCH_LOCK_WAIT_S,
+    max_failures_in_a_row: int = MAX_FAILURES_IN_A_ROW,
+) -> Iterator[MovieOutcome[MetadataRefresh]]:
+    """:func:`refresh_metadata` for many movies with one browser (see :func:`run_movie_batch`)."""
+    return run_movie_batch(
+        open_browser,
+        movie_ids,
+        lambda browser, movie_id: refresh_metadata(browser, engine, movie_id, lock_wait_s=lock_wait_s),
+        max_failures_in_a_row=max_failures_in_a_row,
+    )
+
+
+def sync_reviews_batch(
+    open_browser: Callable[[], AbstractContextManager[ImdbBrowser]],
+    engine: Engine,
+    movie_ids: Sequence[str],
+    *,
+    lock_wait_s: float = BATCH_LOCK_WAIT_S,
+    max_failures_in_a_row: int = MAX_FAILURES_IN_A_ROW,
+) -> Iterator[MovieOutcome[ReviewSync]]:
+    """A full :func:`sync_reviews` of many movies with one browser (see :func:`run_movie_batch`)."""
+    return run_movie_batch(
+        open_browser,
+        movie_ids,
+        lambda browser, movie_id: sync_reviews(browser, engine, movie_id, lock_wait_s=lock_wait_s),
+        max_failures_in_a_row=max_failures_in_a_row,
+    )
 
 
 def new_poster(

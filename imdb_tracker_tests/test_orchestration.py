@@ -26,7 +26,7 @@ from imdb_tracker.defs.movies.assets import (
 )
 from imdb_tracker.defs.movies.automation import (
     movie_metadata_batch_hourly,
-    movie_reviews_daily,
+    movie_reviews_batch_daily,
     new_movies_sensor,
     new_reviews_sensor,
 )
@@ -263,9 +263,15 @@ def test_hourly_schedule_requests_each_movie_once_per_tick(pipeline_run, instanc
     again = hourly()
     assert [r.run_key for r in again] == [r.run_key for r in requests]  # same tick, same keys: deduplicated
     assert len({r.run_key for r in requests}) == len(requests)
-    with build_schedule_context(instance=instance, scheduled_execution_time=tick) as context:
-        daily = list(movie_reviews_daily(context))
-    assert {r.partition_key for r in daily} == set(batched)
+    with build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=tick,
+        resources={**resources, "database": pipeline_resources()["database"]},
+    ) as context:
+        daily = list(movie_reviews_batch_daily(context))
+    assert [
+        m for r in daily for m in r.run_config["ops"]["movie_reviews_batch"]["config"]["movie_ids"]
+    ] == batched
 
 
 def test_new_reviews_sensor_requests_a_scrape_once_per_announcement(pipeline_run, engine, instance) -> None:

@@ -160,6 +160,16 @@ def stored_review_count(conn: Connection, movie_id: str) -> int:
     return conn.execute(query).scalar_one()
 
 
+def stored_review_counts(conn: Connection, movie_ids: Sequence[str]) -> dict[str, int]:
+    """:func:`stored_review_count` of each of ``movie_ids`` that has reviews, in one query."""
+    query = (
+        select(reviews.c.movie_id, func.count())
+        .where(reviews.c.movie_id.in_(list(movie_ids)), reviews.c.removed_at.is_(None))
+        .group_by(reviews.c.movie_id)
+    )
+    return {movie_id: count for movie_id, count in conn.execute(query)}
+
+
 def newest_reviews(conn: Connection, movie_id: str, limit: int = 5) -> list[Row]:
     """The most recently submitted current reviews of a movie (submitted_at, rating, author, title)."""
     query = (

@@ -28,5 +28,8 @@ METADATA_BATCH_RUN_LIMIT = max_runtime(60)
 ~4 minutes normally; an hour is the next run's tick."""
 REVIEWS_RUN_LIMIT = max_runtime(90)
 """20,000 reviews are 400 GraphQL pages: ~17 minutes at 2 requests/s shared by five runs."""
+REVIEWS_BATCH_RUN_LIMIT = max_runtime(120)
+"""A daily batch holds at most 600 review pages (``REVIEW_PAGES_PER_BATCH``): ~25 minutes at 2
+requests/s shared by five runs; two hours leave room for retries and a slower IMDb."""
 SENTIMENTS_RUN_LIMIT = max_runtime(60)
 CHECKS_RUN_LIMIT = max_runtime(10)

@@ -253,8 +253,9 @@ class RunRetention(dg.ConfigurableResource):
 
 class RunBatching(dg.ConfigurableResource):
     """How scheduled work is grouped into runs: at most ``metadata_batch_size`` movies per hourly
-    metadata run, and at least ``parallel_runs`` runs when there are that many movies (the run
-    queue runs five scrapes at once, so the budget is shared by five browsers)."""
+    metadata run and per daily reviews run (whose batches are also cut by review pages), and at
+    least ``parallel_runs`` runs when there are that many movies (the run queue runs five scrapes at
+    once, so the budget is shared by five browsers)."""
 
     metadata_batch_size: int
     parallel_runs: int = 5

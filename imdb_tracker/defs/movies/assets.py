@@ -11,7 +11,7 @@ from typing import Any
 
 import dagster as dg
 from pydantic import Field
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from imdb_tracker.db.locks import MovieBusy
 from imdb_tracker.db.reviews import newest_reviews, stored_review_count
@@ -26,7 +26,13 @@ from imdb_tracker.defs.partitions import movies_partitions
 from imdb_tracker.defs.policies import IO_RETRY, OWNERS
 from imdb_tracker.defs.resources import ImdbClient, SentimentAnalyser, TrackerDatabase
 from imdb_tracker.imdb.errors import ImdbError
-from imdb_tracker.tracking import PERMANENT_ERRORS, MetadataRefresh, refresh_metadata, sync_reviews
+from imdb_tracker.tracking import (
+    PERMANENT_ERRORS,
+    MetadataRefresh,
+    ReviewSync,
+    refresh_metadata,
+    sync_reviews,
+)
 
 GROUP = "imdb"
 
@@ -149,9 +155,6 @@ def movie_reviews(
             max_reviews=config.max_reviews,
             on_page=lambda s: context.log.debug(f"{movie_id}: {s.counts.total} reviews stored so far"),
         )
-    elapsed = time.monotonic() - started - sync.lock_wait_s
-    with engine.connect() as conn:
-        preview = _newest_reviews_markdown(conn, movie_id)
     if not sync.complete:
         how = "incremental" if config.incremental else "partial"
         context.log.info(
@@ -159,24 +162,33 @@ def movie_reviews(
             "no review was marked removed"
         )
     return dg.MaterializeResult(
-        metadata={
-            "incremental": sync.incremental,
-            "new": sync.counts.new,
-            "updated": sync.counts.updated,
-            "unchanged": sync.counts.unchanged,
-            "removed": sync.removed,
-            "scraped": sync.scraped,
-            "announced": sync.announced,
-            "complete": sync.complete,
-            "removal_evidence": sync.removal_evidence,
-            "stored": sync.stored,
-            "writer_lock_wait_s": round(sync.lock_wait_s, 1),
-            "reviews_per_second": round(sync.counts.total / elapsed, 1) if elapsed else 0.0,
-            "dagster/row_count": sync.stored,
-            "newest_reviews": dg.MetadataValue.md(preview),
-        },
+        metadata=reviews_materialization(engine, sync, time.monotonic() - started),
         check_results=review_check_results(sync.stored, sync.announced),
     )
+
+
+def reviews_materialization(engine: Engine, sync: ReviewSync, seconds: float) -> dict[str, Any]:
+    """The materialization metadata of one movie's review scrape (single-movie runs and batches
+    alike); ``seconds`` includes the wait for the writer lock, which is taken off the rate."""
+    with engine.connect() as conn:
+        preview = _newest_reviews_markdown(conn, sync.movie_id)
+    elapsed = seconds - sync.lock_wait_s
+    return {
+        "incremental": sync.incremental,
+        "new": sync.counts.new,
+        "updated": sync.counts.updated,
+        "unchanged": sync.counts.unchanged,
+        "removed": sync.removed,
+        "scraped": sync.scraped,
+        "announced": sync.announced,
+        "complete": sync.complete,
+        "removal_evidence": sync.removal_evidence,
+        "stored": sync.stored,
+        "writer_lock_wait_s": round(sync.lock_wait_s, 1),
+        "reviews_per_second": round(sync.counts.total / elapsed, 1) if elapsed > 0 else 0.0,
+        "dagster/row_count": sync.stored,
+        "newest_reviews": dg.MetadataValue.md(preview),
+    }
 
 
 @dg.asset(

@@ -6,10 +6,12 @@ Names follow one pattern across the code location: a job is ``<asset>_job``, a s
 - ``new_movies_sensor``: a movie added from the CLI or the UI gets its metadata scraped at once.
 - ``movie_metadata_batch_hourly``: metadata of every movie, every hour, in batches of many movies per run
   (``movie_metadata_batch_job``, see ``batches.py``).
-- ``batch_failures_sensor``: a movie that failed in a batch is retried alone (a single-movie run).
+- ``batch_failures_sensor``: a movie that failed in a batch (metadata or reviews) is retried alone
+  (a single-movie run).
 - ``new_reviews_sensor``: when the newest metadata announces more reviews than are stored, scrape
   the new ones (incremental: newest first, up to the first page already stored).
-- ``movie_reviews_daily``: full review re-scrape of every movie (edits, deletions, votes).
+- ``movie_reviews_batch_daily``: full review re-scrape of every movie (edits, deletions, votes), in
+  batches of many movies per run (``movie_reviews_batch_job``).
 - ``sentiments_automation_sensor``: declarative automation (``AutomationCondition.eager()``) scores
   new and edited reviews after each review materialization.
 - ``movie_health_checks_quarter_hourly``: the scheduled checks (metadata freshness, reviews still
@@ -24,11 +26,15 @@ import json
 import dagster as dg
 
 from imdb_tracker.db.movies import movies_with_unscraped_reviews
+from imdb_tracker.db.reviews import stored_review_counts
 from imdb_tracker.defs.movies.assets import movie_metadata, movie_reviews, review_sentiments
 from imdb_tracker.defs.movies.batches import (
     batch_run_request,
     movie_metadata_batch_job,
+    movie_reviews_batch_job,
     retry_movies,
+    review_pages,
+    split_by_pages,
     split_into_batches,
 )
 from imdb_tracker.defs.movies.checks import SCHEDULED_CHECKS
@@ -68,15 +74,6 @@ movie_health_checks_job = dg.define_asset_job(
 )
 
 
-def one_run_per_movie(context: dg.ScheduleEvaluationContext, tick_format: str) -> list[dg.RunRequest]:
-    """A run request per tracked movie, keyed ``movie:tick`` so a repeated tick adds nothing."""
-    tick = context.scheduled_execution_time.strftime(tick_format)
-    return [
-        dg.RunRequest(run_key=f"{movie_id}:{tick}", partition_key=movie_id)
-        for movie_id in tracked_movies(context.instance)
-    ]
-
-
 @dg.schedule(
     name="movie_metadata_batch_hourly",
     job=movie_metadata_batch_job,
@@ -93,18 +90,36 @@ def movie_metadata_batch_hourly(
     batches = split_into_batches(
         tracked_movies(context.instance), batching.metadata_batch_size, batching.parallel_runs
     )
-    return [batch_run_request(batch, f"metadata-batch-{index}:{tick}") for index, batch in enumerate(batches)]
+    return [
+        batch_run_request("movie_metadata_batch", batch, f"metadata-batch-{index}:{tick}")
+        for index, batch in enumerate(batches)
+    ]
 
 
 @dg.schedule(
-    name="movie_reviews_daily",
-    job=movie_reviews_job,
+    name="movie_reviews_batch_daily",
+    job=movie_reviews_batch_job,
     cron_schedule="30 3 * * *",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Full review re-scrape of every tracked movie, daily (edits, deletions, helpfulness votes).",
+    description="Full review re-scrape of every tracked movie, daily (edits, deletions, helpfulness votes), "
+    "in batches of many movies per run (one browser each, a materialization per movie).",
 )
-def movie_reviews_daily(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-    return one_run_per_movie(context, "%Y-%m-%d")
+def movie_reviews_batch_daily(
+    context: dg.ScheduleEvaluationContext, batching: RunBatching, database: TrackerDatabase
+) -> list[dg.RunRequest]:
+    """Consecutive batches of the sorted movies (as for the metadata, and at most
+    ``REVIEW_PAGES_PER_BATCH`` review pages each, by the reviews stored), keyed ``batch:day``."""
+    tick = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    movie_ids = tracked_movies(context.instance)
+    with database.engine().connect() as conn:
+        pages = {m: review_pages(n) for m, n in stored_review_counts(conn, movie_ids).items()}
+    batches = split_by_pages(
+        split_into_batches(movie_ids, batching.metadata_batch_size, batching.parallel_runs), pages
+    )
+    return [
+        batch_run_request("movie_reviews_batch", batch, f"reviews-batch-{index}:{tick}")
+        for index, batch in enumerate(batches)
+    ]
 
 
 @dg.schedule(
@@ -161,16 +176,27 @@ def new_movies_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
 @dg.run_status_sensor(
     name="batch_failures_sensor",
     run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[movie_metadata_batch_job],
-    request_job=movie_metadata_job,
+    monitored_jobs=[movie_metadata_batch_job, movie_reviews_batch_job],
+    request_jobs=[movie_metadata_job, movie_reviews_job],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Retries each movie that failed in a metadata batch alone, in a single-movie run.",
+    description="Retries each movie that failed in a metadata or reviews batch alone, in a single-movie run.",
 )
 def batch_failures_sensor(context: dg.RunStatusSensorContext) -> list[dg.RunRequest]:
-    """One ``movie_metadata_job`` run per movie the batch listed, keyed ``batch run:movie``."""
+    """One single-movie run (``movie_metadata_job`` or ``movie_reviews_job``, as the batch) per
+    movie the batch listed, keyed ``batch run:movie``."""
     run = context.dagster_run
-    return [dg.RunRequest(run_key=f"{run.run_id}:{m}", partition_key=m) for m in retry_movies(run)]
+    job = RETRY_JOBS[run.job_name]
+    return [
+        dg.RunRequest(run_key=f"{run.run_id}:{m}", partition_key=m, job_name=job) for m in retry_movies(run)
+    ]
+
+
+RETRY_JOBS = {
+    movie_metadata_batch_job.name: movie_metadata_job.name,
+    movie_reviews_batch_job.name: movie_reviews_job.name,
+}
+"""The single-movie job that retries a movie failed in a batch of each batch job."""
 
 
 sentiments_automation_sensor = dg.AutomationConditionSensorDefinition(
