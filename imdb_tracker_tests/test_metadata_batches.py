@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
-from dagster import AssetRecordsFilter, DagsterEventType, DagsterInstance
+from dagster import DagsterEventType, DagsterInstance
 from dagster_graphql import DagsterGraphQLClient
 from sqlalchemy import Engine, func, select
 
@@ -45,7 +45,7 @@ from imdb_tracker_dev.replica.server import Fault, Replica, start_replica
 from imdb_tracker_tests.cli_support import free_port, start_ui, wait_for_graphql
 from imdb_tracker_tests.conftest import REPO
 from imdb_tracker_tests.fakes import TEST_RATE
-from imdb_tracker_tests.pipeline_support import pipeline_resources
+from imdb_tracker_tests.pipeline_support import materialized_partitions, pipeline_resources
 
 MOVIES = [f"tt93000{n:02d}" for n in range(6)]
 FAILING, LOCKED = MOVIES[2], MOVIES[4]
@@ -86,13 +86,6 @@ def snapshot_count(engine: Engine, movie_id: str) -> int:
             select(func.count()).select_from(movie_snapshots).where(movie_snapshots.c.movie_id == movie_id)
         )
         return conn.execute(query).scalar_one()
-
-
-def materialized_partitions(instance: DagsterInstance, run_id: str) -> list[str]:
-    records = instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=movie_metadata.key, asset_partitions=MOVIES), limit=100
-    ).records
-    return sorted(r.partition_key or "" for r in records if r.run_id == run_id)
 
 
 def test_a_failing_movie_does_not_fail_the_batch_and_is_retried_alone(
@@ -140,7 +133,7 @@ def test_a_failing_movie_does_not_fail_the_batch_and_is_retried_alone(
     run = instance.get_run_by_id(result.run_id)
     assert run is not None and run.tags[SCRAPE_TAG] == "metadata" and BATCH_TAG in run.tags
     assert PARTITION_TAG not in run.tags  # one run, many partitions
-    assert materialized_partitions(instance, result.run_id) == STORED
+    assert materialized_partitions(instance, movie_metadata.key, MOVIES, result.run_id) == STORED
     titles = stored_titles(clean_db)
     assert titles == {m: f"Synthetic Movie {m[2:]}" for m in STORED}
     assert all(snapshot_count(clean_db, m) == 1 for m in STORED)
@@ -171,7 +164,7 @@ def test_a_failing_movie_does_not_fail_the_batch_and_is_retried_alone(
     assert retried.success
     retry_run = instance.get_run_by_id(retried.run_id)
     assert retry_run is not None and retry_run.tags[PARTITION_TAG] == FAILING
-    assert materialized_partitions(instance, retried.run_id) == [FAILING]
+    assert materialized_partitions(instance, movie_metadata.key, MOVIES, retried.run_id) == [FAILING]
     assert stored_titles(clean_db)[FAILING] == f"Synthetic Movie {FAILING[2:]}"
     assert LOCKED not in stored_titles(clean_db)
     assert replica.requests["title"] == 6  # five pages (the locked movie is never loaded) and the retry
@@ -241,7 +234,9 @@ def test_the_daemon_retries_a_failed_movie_of_a_batch_alone(
     batch, retry = by_job["movie_metadata_batch_job"], by_job["movie_metadata_job"]
     assert batch.run_id == batch_id and batch.status == dg.DagsterRunStatus.SUCCESS
     assert retry.status == dg.DagsterRunStatus.SUCCESS and retry.tags[PARTITION_TAG] == FAILING
-    assert materialized_partitions(instance, batch_id) == [m for m in MOVIES if m != FAILING]
-    assert materialized_partitions(instance, retry.run_id) == [FAILING]
+    assert materialized_partitions(instance, movie_metadata.key, MOVIES, batch_id) == [
+        m for m in MOVIES if m != FAILING
+    ]
+    assert materialized_partitions(instance, movie_metadata.key, MOVIES, retry.run_id) == [FAILING]
     assert sorted(stored_titles(clean_db)) == MOVIES
     instance.dispose()

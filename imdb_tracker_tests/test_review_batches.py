@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
-from dagster import AssetRecordsFilter, DagsterEventType, DagsterInstance
+from dagster import DagsterEventType, DagsterInstance
 from sqlalchemy import Engine
 
 from imdb_tracker.db.reviews import stored_review_counts
@@ -35,7 +35,7 @@ from imdb_tracker.defs.partitions import MOVIES_PARTITION, SCRAPE_TAG
 from imdb_tracker.defs.resources import RunBatching
 from imdb_tracker_dev.replica.server import Fault, Replica, start_replica
 from imdb_tracker_tests.fakes import TEST_RATE
-from imdb_tracker_tests.pipeline_support import pipeline_resources
+from imdb_tracker_tests.pipeline_support import materialized_partitions, pipeline_resources
 
 REVIEWS = {"tt9400000": 70, "tt9400001": 30, "tt9400002": 120}
 MOVIES = sorted(REVIEWS)
@@ -64,13 +64,6 @@ def replica() -> Iterator[Replica]:
     )
     yield server
     server.stop()
-
-
-def materialized(instance: DagsterInstance, run_id: str) -> list[str]:
-    records = instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=movie_reviews.key, asset_partitions=MOVIES), limit=100
-    ).records
-    return sorted(r.partition_key or "" for r in records if r.run_id == run_id)
 
 
 def test_a_movie_failing_in_the_daily_batch_is_retried_alone_and_the_others_are_stored(
@@ -106,7 +99,7 @@ def test_a_movie_failing_in_the_daily_batch_is_retried_alone_and_the_others_are_
     assert result.success
     run = instance.get_run_by_id(result.run_id)
     assert run is not None and run.tags[SCRAPE_TAG] == "reviews"
-    assert materialized(instance, result.run_id) == STORED
+    assert materialized_partitions(instance, movie_reviews.key, MOVIES, result.run_id) == STORED
     with clean_db.connect() as conn:
         assert stored_review_counts(conn, MOVIES) == {m: REVIEWS[m] for m in STORED}
     checks = [
@@ -135,7 +128,9 @@ def test_a_movie_failing_in_the_daily_batch_is_retried_alone_and_the_others_are_
     retried = defs.resolve_job_def("movie_reviews_job").execute_in_process(
         partition_key=retry.partition_key, instance=instance
     )
-    assert retried.success and materialized(instance, retried.run_id) == [FAILING]
+    assert retried.success and materialized_partitions(
+        instance, movie_reviews.key, MOVIES, retried.run_id
+    ) == [FAILING]
     with clean_db.connect() as conn:
         assert stored_review_counts(conn, MOVIES) == REVIEWS
     instance.dispose()
