@@ -160,36 +160,26 @@ def run_movie_batch(
 
 
 def refresh_metadata_batch(
-    open_browser: Callable[[], AbstractContextManager[ImdbBrowser]],
-    engine: Engine,
-    movie_ids: Sequence[str],
-    *,
-    lock_wait_s: float = BATCH_LOCK_WAIT_S,
-    max_failures_in_a_row: int = MAX_FAILURES_IN_A_ROW,
+    open_browser: Callable[[], AbstractContextManager[ImdbBrowser]], engine: Engine, movie_ids: Sequence[str]
 ) -> Iterator[MovieOutcome[MetadataRefresh]]:
-    """:func:`refresh_metadata` for many movies with one browser (see :func:`run_movie_batch`)."""
+    """:func:`refresh_metadata` for many movies with one browser (see :func:`run_movie_batch`); a
+    movie another writer holds for :data:`BATCH_LOCK_WAIT_S` is skipped."""
     return run_movie_batch(
         open_browser,
         movie_ids,
-        lambda browser, movie_id: refresh_metadata(browser, engine, movie_id, lock_wait_s=lock_wait_s),
-        max_failures_in_a_row=max_failures_in_a_row,
+        lambda browser, movie_id: refresh_metadata(browser, engine, movie_id, lock_wait_s=BATCH_LOCK_WAIT_S),
     )
 
 
 def sync_reviews_batch(
-    open_browser: Callable[[], AbstractContextManager[ImdbBrowser]],
-    engine: Engine,
-    movie_ids: Sequence[str],
-    *,
-    lock_wait_s: float = BATCH_LOCK_WAIT_S,
-    max_failures_in_a_row: int = MAX_FAILURES_IN_A_ROW,
+    open_browser: Callable[[], AbstractContextManager[ImdbBrowser]], engine: Engine, movie_ids: Sequence[str]
 ) -> Iterator[MovieOutcome[ReviewSync]]:
-    """A full :func:`sync_reviews` of many movies with one browser (see :func:`run_movie_batch`)."""
+    """A full :func:`sync_reviews` of many movies with one browser (see :func:`run_movie_batch`); a
+    movie another writer holds for :data:`BATCH_LOCK_WAIT_S` is skipped."""
     return run_movie_batch(
         open_browser,
         movie_ids,
-        lambda browser, movie_id: sync_reviews(browser, engine, movie_id, lock_wait_s=lock_wait_s),
-        max_failures_in_a_row=max_failures_in_a_row,
+        lambda browser, movie_id: sync_reviews(browser, engine, movie_id, lock_wait_s=BATCH_LOCK_WAIT_S),
     )
 
 

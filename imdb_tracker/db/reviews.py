@@ -156,12 +156,12 @@ def set_last_reviews_at(conn: Connection, movie_id: str, at: datetime) -> None:
 
 def stored_review_count(conn: Connection, movie_id: str) -> int:
     """Reviews of a movie currently on IMDb as far as we know (not marked removed)."""
-    query = select(func.count()).where(reviews.c.movie_id == movie_id, reviews.c.removed_at.is_(None))
-    return conn.execute(query).scalar_one()
+    return stored_review_counts(conn, [movie_id]).get(movie_id, 0)
 
 
 def stored_review_counts(conn: Connection, movie_ids: Sequence[str]) -> dict[str, int]:
-    """:func:`stored_review_count` of each of ``movie_ids`` that has reviews, in one query."""
+    """Reviews currently on IMDb as far as we know (not marked removed) of each of ``movie_ids`` that
+    has any, in one query."""
     query = (
         select(reviews.c.movie_id, func.count())
         .where(reviews.c.movie_id.in_(list(movie_ids)), reviews.c.removed_at.is_(None))

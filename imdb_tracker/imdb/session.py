@@ -240,11 +240,14 @@ def _check_status(status: int, url: str, movie_id: str | None, retry_after: floa
     raise ImdbError(f"IMDb answered HTTP {status} for {url}")
 
 
+def _is_waf_challenge(status: int, waf_action: str | None) -> bool:
+    """Whether an answer is AWS WAF's challenge (202 with ``x-amzn-waf-action: challenge``)."""
+    return status == 202 and waf_action == "challenge"
+
+
 def _is_challenge(response: Response | None) -> bool:
-    return (
-        response is not None
-        and response.status == 202
-        and response.headers.get("x-amzn-waf-action") == "challenge"
+    return response is not None and _is_waf_challenge(
+        response.status, response.headers.get("x-amzn-waf-action")
     )
 
 
@@ -606,7 +609,7 @@ class BrowserSession:
         def attempt() -> str:
             try:
                 result = send()
-                if result["status"] == 202 and result.get("waf") == "challenge":
+                if _is_waf_challenge(result["status"], result.get("waf")):
                     self.open_document(page, refresh_url)
                     result = send()
             except PlaywrightError as error:
@@ -617,7 +620,7 @@ class BrowserSession:
                 )
             if result["error"]:
                 raise _Transient("network", f"could not reach {request.url}: {result['error']}")
-            if result["status"] == 202 and result.get("waf") == "challenge":
+            if _is_waf_challenge(result["status"], result.get("waf")):
                 raise ImdbError(f"IMDb's WAF keeps challenging requests to {request.url}")
             _check_status(result["status"], request.url, None, parse_retry_after(result.get("retryAfter")))
             return result["text"]
@@ -668,7 +671,7 @@ class BrowserSession:
         """One request-API attempt of :meth:`read_document`: the document, or None when the answer is
         not the page (a WAF challenge, or no page data in a 2xx answer)."""
         status, headers, body = self._get(url)
-        if status == 202 and headers.get("x-amzn-waf-action") == "challenge":
+        if _is_waf_challenge(status, headers.get("x-amzn-waf-action")):
             return None
         _check_status(status, url, movie_id, parse_retry_after(headers.get("retry-after")))
         document = Document.from_html(body.decode("utf-8", errors="replace"), url)
