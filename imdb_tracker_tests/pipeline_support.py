@@ -32,3 +32,26 @@ def materialized_partitions(
         dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=partitions), limit=100
     ).records
     return sorted(r.partition_key or "" for r in records if r.run_id == run_id)
+
+
+def step_output_metadata(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    """The output metadata (plain values) of the one step output of a one-op run."""
+    [output] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_OUTPUT]
+    assert output.step_output_data is not None
+    return {key: value.value for key, value in output.step_output_data.metadata.items()}
+
+
+def batch_failures_sensor_requests(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[dg.RunRequest]:
+    """What ``batch_failures_sensor`` asks for after the batch run ``run`` succeeded."""
+    from imdb_tracker.defs.movies.automation import batch_failures_sensor
+
+    [finished] = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)
+    context = dg.build_run_status_sensor_context(
+        sensor_name="batch_failures_sensor",
+        dagster_instance=instance,
+        dagster_run=run,
+        dagster_event=finished.get_dagster_event(),
+    )
+    requests = batch_failures_sensor(context)
+    assert isinstance(requests, list)
+    return requests

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
-from dagster import DagsterEventType, DagsterInstance
+from dagster import DagsterInstance
 from dagster_graphql import DagsterGraphQLClient
 from sqlalchemy import Engine, func, select
 
@@ -45,7 +45,12 @@ from imdb_tracker_dev.replica.server import Fault, Replica, start_replica
 from imdb_tracker_tests.cli_support import free_port, start_ui, wait_for_graphql
 from imdb_tracker_tests.conftest import REPO
 from imdb_tracker_tests.fakes import TEST_RATE
-from imdb_tracker_tests.pipeline_support import materialized_partitions, pipeline_resources
+from imdb_tracker_tests.pipeline_support import (
+    batch_failures_sensor_requests,
+    materialized_partitions,
+    pipeline_resources,
+    step_output_metadata,
+)
 
 MOVIES = [f"tt93000{n:02d}" for n in range(6)]
 FAILING, LOCKED = MOVIES[2], MOVIES[4]
@@ -137,8 +142,7 @@ def test_a_failing_movie_does_not_fail_the_batch_and_is_retried_alone(
     titles = stored_titles(clean_db)
     assert titles == {m: f"Synthetic Movie {m[2:]}" for m in STORED}
     assert all(snapshot_count(clean_db, m) == 1 for m in STORED)
-    [summary] = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_OUTPUT]
-    reported = {k: v.value for k, v in summary.step_output_data.metadata.items()}
+    reported = step_output_metadata(result)
     assert (reported["movies"], reported["done"], reported["failed"], reported["skipped_busy"]) == (
         6,
         4,
@@ -149,14 +153,7 @@ def test_a_failing_movie_does_not_fail_the_batch_and_is_retried_alone(
 
     # The failed movie (only it: the locked one was being written by its other writer) is retried alone.
     assert run.tags[RETRY_MOVIES_TAG] == FAILING
-    [finished] = instance.all_logs(result.run_id, of_type=DagsterEventType.RUN_SUCCESS)
-    context = dg.build_run_status_sensor_context(
-        sensor_name="batch_failures_sensor",
-        dagster_instance=instance,
-        dagster_run=run,
-        dagster_event=finished.get_dagster_event(),
-    )
-    [retry] = batch_failures_sensor(context)
+    [retry] = batch_failures_sensor_requests(instance, run)
     assert retry.partition_key == FAILING
     retried = defs.resolve_job_def("movie_metadata_job").execute_in_process(
         partition_key=retry.partition_key, instance=instance

@@ -35,7 +35,12 @@ from imdb_tracker.defs.partitions import MOVIES_PARTITION, SCRAPE_TAG
 from imdb_tracker.defs.resources import RunBatching
 from imdb_tracker_dev.replica.server import Fault, Replica, start_replica
 from imdb_tracker_tests.fakes import TEST_RATE
-from imdb_tracker_tests.pipeline_support import materialized_partitions, pipeline_resources
+from imdb_tracker_tests.pipeline_support import (
+    batch_failures_sensor_requests,
+    materialized_partitions,
+    pipeline_resources,
+    step_output_metadata,
+)
 
 REVIEWS = {"tt9400000": 70, "tt9400001": 30, "tt9400002": 120}
 MOVIES = sorted(REVIEWS)
@@ -110,20 +115,12 @@ def test_a_movie_failing_in_the_daily_batch_is_retried_alone_and_the_others_are_
     assert sorted((c.partition, c.check_name, c.passed) for c in checks) == [
         (m, "review_count_matches_imdb", True) for m in STORED
     ]
-    [summary] = [e for e in result.all_events if e.event_type == DagsterEventType.STEP_OUTPUT]
-    reported = {k: v.value for k, v in summary.step_output_data.metadata.items()}
+    reported = step_output_metadata(result)
     assert (reported["movies"], reported["done"], reported["failed"]) == (3, 2, 1)
 
     # The failed movie is retried alone by a single-movie review scrape.
     assert run.tags[RETRY_MOVIES_TAG] == FAILING
-    [finished] = instance.all_logs(result.run_id, of_type=DagsterEventType.RUN_SUCCESS)
-    sensor_context = dg.build_run_status_sensor_context(
-        sensor_name="batch_failures_sensor",
-        dagster_instance=instance,
-        dagster_run=run,
-        dagster_event=finished.get_dagster_event(),
-    )
-    [retry] = batch_failures_sensor(sensor_context)
+    [retry] = batch_failures_sensor_requests(instance, run)
     assert (retry.job_name, retry.partition_key) == ("movie_reviews_job", FAILING)
     retried = defs.resolve_job_def("movie_reviews_job").execute_in_process(
         partition_key=retry.partition_key, instance=instance
