@@ -2,10 +2,12 @@
 
 1. Quality: the offline analyser beside VADER-only, stars-only and always-absent (and, with
    ``--previous-aspects``, the analyser with an earlier aspect model, e.g. offline-v3's) on the
-   held-out hand labels ``test3`` (never trained or tuned on; ``--split`` for another, e.g. ``test2``,
-   measured once for offline-v4), per source,
+   held-out hand labels ``test4`` (never trained or tuned on; ``--split`` for another, e.g. ``test3``
+   or ``test2``, each measured once for offline-v4), per source,
    with 95 % bootstrap intervals, plus overall binary accuracy on every row of the polarity sample's
-   test split (the same tables as ``imdb-tracker sentiment evaluate``).
+   test split (the same tables as ``imdb-tracker sentiment evaluate``). On ``test4``, also the
+   agreement of a second, independent labeller with the first on the reviews both labelled, beside
+   the analyser and the baselines on the same reviews: the ceiling a system can be expected to reach.
 2. Offline speed: reviews/s on one core over every sample review, beside VADER-only.
 3. LLM prompt size and cost, measured with the real o200k_base tokenizer of gpt-4o-mini (from the
    ``bpe-openai`` package, which ships the tokenizer file; without it the counts are estimates) for
@@ -15,7 +17,7 @@
 4. LLM request pattern against the fake OpenAI server with a fixed latency per request: one
    request per review (naive) vs this backend's batching.
 
-Usage: python benchmarks/sentiment.py [--split test3] [--previous-aspects aspects_v3.json]
+Usage: python benchmarks/sentiment.py [--split test4] [--previous-aspects aspects_v3.json]
        [--reviews 200] [--latency 1.0] [--concurrency 4] [--skip-quality]
 (offline-v3's aspect model, parameters e542d976: ``imdb_tracker/sentiment/model/aspects.json`` of any
 commit before offline-v4, e.g. ``git show d9cd5c9:imdb_tracker/sentiment/model/aspects.json``)
@@ -36,10 +38,18 @@ sys.path.insert(0, str(REPO))
 
 from imdb_tracker.sentiment import OfflineAnalyser, OpenAIBackend, Prices, ReviewInput  # noqa: E402
 from imdb_tracker.sentiment.aspects import read_artifact as read_aspect_model  # noqa: E402
-from imdb_tracker.sentiment.assessment import HELD_OUT_FILES, TEST3, assess, format_assessment  # noqa: E402
+from imdb_tracker.sentiment.assessment import (  # noqa: E402
+    HELD_OUT,
+    HELD_OUT_FILES,
+    TEST4,
+    assess,
+    format_assessment,
+    labeller_agreement,
+)
 from imdb_tracker.sentiment.baselines import VaderBaseline  # noqa: E402
 from imdb_tracker.sentiment.corpus import read_polarity, read_sample  # noqa: E402
-from imdb_tracker.sentiment.labels import LABELS_FILE, read_hand_labels  # noqa: E402
+from imdb_tracker.sentiment.evaluation import format_table  # noqa: E402
+from imdb_tracker.sentiment.labels import LABELS_FILE, TEST4_SECOND_LABELS_FILE, read_hand_labels  # noqa: E402
 from imdb_tracker.sentiment.models import BATCH_API_PRICE_FACTOR, AspectScores, ScoringRun  # noqa: E402
 from imdb_tracker.sentiment.prompt import (  # noqa: E402
     CHARS_PER_TOKEN,
@@ -144,7 +154,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--skip-quality", action="store_true", help="skip part 1")
     parser.add_argument(
-        "--split", choices=["test3", "test2", "test", "dev"], default=TEST3, help="labels of part 1"
+        "--split", choices=[*HELD_OUT_FILES, "test", "dev"], default=HELD_OUT, help="labels of part 1"
     )
     parser.add_argument(
         "--previous-aspects", type=Path, default=None, help="an earlier aspect model to compare in part 1"
@@ -161,6 +171,12 @@ def main() -> None:
             previous = OfflineAnalyser(aspects=read_aspect_model(args.previous_aspects))
             others.append((f"prev-{previous.aspects.version}", previous.score))
         print(format_assessment(assess(OfflineAnalyser(), labels, shared, split=args.split, others=others)))
+        if args.split == TEST4:
+            second = read_hand_labels(TEST4_SECOND_LABELS_FILE)
+            agreement = labeller_agreement(OfflineAnalyser(), labels, second, shared)
+            twice = agreement[0].reviews
+            title = f"agreement with the first labeller on the {twice} {TEST4} reviews labelled twice"
+            print(f"\n{format_table(agreement, title)}")
 
     sample = [r.review for r in read_sample(shared)]
     print("\n== 2. offline speed, one core, every sample review ==")

@@ -24,6 +24,8 @@ from imdb_tracker.sentiment.labels import (
     LABELS_FILE,
     TEST2_LABELS_FILE,
     TEST3_LABELS_FILE,
+    TEST4_LABELS_FILE,
+    TEST4_SECOND_LABELS_FILE,
     TRAIN_LABELS_FILE,
     labelled_keys,
     read_hand_labels,
@@ -219,9 +221,16 @@ def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> 
     assert len(test3) == 159 and {(label.source, label.split) for label in test3} == {
         ("imdb_polarity", "test")
     }
-    assert labelled_keys() == {label.key for label in [*labels, *train_labels, *test2, *test3]}
+    test4 = read_hand_labels(TEST4_LABELS_FILE)
+    assert len(test4) == 199 and {(label.source, label.split) for label in test4} == {
+        ("imdb_polarity", "test"),
+        ("imdb_polarity", "dev"),
+    }
+    second = read_hand_labels(TEST4_SECOND_LABELS_FILE)
+    assert {label.key for label in second} == {label.key for label in test4 if label.split == "test"}
+    assert labelled_keys() == {label.key for label in [*labels, *train_labels, *test2, *test3, *test4]}
     trained_labels = {label.key for label in aspect_training.training_labels()}
-    assert trained_labels == {label.key for label in [*labels, *train_labels]}  # never test2, test3
+    assert trained_labels == {label.key for label in [*labels, *train_labels]}  # never test2, 3, 4
     if (SHARED / POLARITY_CSV).exists():
         rows = list(read_polarity(SHARED))
         for split, count, chosen in (
@@ -240,6 +249,13 @@ def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> 
         unused = [key for key in unused if key not in {x.key for x in test2}]
         picked = sorted(unused, key=label_order)[:160]
         assert sorted({label.key for label in test3} | {"imdb_polarity:1885"}) == sorted(picked)
+        # test4: every test row no other label file uses (the review without a verdict left out a
+        # third time) and the first 101 unlabelled dev rows in label order
+        unused = [key for key in unused if key not in {x.key for x in test3}]
+        labelled_dev = {x.key for x in labels} | {x.key for x in train_labels}
+        dev = [r.key for r in rows if r.split == "dev" and r.key not in labelled_dev]
+        picked = [*unused, *sorted(dev, key=label_order)[:101]]
+        assert sorted({label.key for label in test4} | {"imdb_polarity:1885"}) == sorted(picked)
         trained_on = {review.key for review in training.training_reviews(SHARED)}
         assert not trained_on & labelled_keys()
         assert all(split_of(key) == "train" for key in trained_on)

@@ -8,9 +8,9 @@ import pytest
 
 from imdb_tracker.sentiment import ASPECTS, OfflineAnalyser, ReviewInput
 from imdb_tracker.sentiment.aspects import AspectEvidence, AspectModel, aspect_clauses, aspect_evidence
-from imdb_tracker.sentiment.assessment import Assessment, assess
+from imdb_tracker.sentiment.assessment import Assessment, assess, labeller_agreement
 from imdb_tracker.sentiment.corpus import POLARITY_CSV, read_sample
-from imdb_tracker.sentiment.labels import TEST3_LABELS_FILE, read_hand_labels
+from imdb_tracker.sentiment.labels import TEST4_LABELS_FILE, TEST4_SECOND_LABELS_FILE, read_hand_labels
 from imdb_tracker.sentiment.offline import extract_text_rating, rating_score, to_scale
 from imdb_tracker_tests.conftest import SHARED
 
@@ -152,26 +152,27 @@ def test_score_reports_progress_and_never_fails(analyser: OfflineAnalyser) -> No
     assert run.usage.requests == 0 and run.cost == 0.0
 
 
-# The targets of issue 14 on the held-out split test3 (159 labelled reviews of many films, labelled
-# after test2 had been measured and never trained or tuned on; 617 polarity rows of the test split).
-# Measured once, 2026-11-29 (README, section "Sentiment"): overall binary accuracy 0.887 vs VADER-only
-# 0.698 (159: +0.189, under the +0.20 the issue asks of the 617 rows) and 0.885 vs 0.682 (617); aspect
-# macro-F1 0.550 vs 0.478 (offline-v3's aspect model: 0.551). test2 (measured once for offline-v4):
-# aspect macro-F1 0.572.
+# The targets of issue 14 on the held-out split test4 (199 labelled reviews of many films, labelled
+# after test3 had been measured and never trained or tuned on; 617 polarity rows of the test split).
+# Measured once, 2026-11-29 (README, section "Sentiment"): overall binary accuracy 0.899 vs VADER-only
+# 0.729 (199: +0.170, under the +0.20 the issue asks; it holds on the 617 rows: 0.885 vs 0.682);
+# aspect macro-F1 0.526 vs 0.455 (offline-v3's aspect model: 0.541). test3 and test2 (each measured
+# once for offline-v4): 0.550 and 0.572. A second labeller agrees with the first at 0.914 on 98 of
+# the reviews, where the analyser scores 0.550.
 @pytest.fixture(scope="module")
 def held_out() -> Assessment:
     if not (SHARED / POLARITY_CSV).exists():
         pytest.skip(f"no shared folder at {SHARED}")
-    return assess(OfflineAnalyser(), read_hand_labels(TEST3_LABELS_FILE), SHARED, split="test3")
+    return assess(OfflineAnalyser(), read_hand_labels(TEST4_LABELS_FILE), SHARED, split="test4")
 
 
 @pytest.mark.slow
 def test_held_out_overall_polarity_meets_the_targets(held_out: Assessment) -> None:
     offline, vader, stars, absent = held_out.groups["all"]
     assert (offline.system, vader.system, absent.system) == ("offline", "vader-only", "always-absent")
-    assert offline.reviews == 159 and offline.failed == 0
+    assert offline.reviews == 199 and offline.failed == 0
     assert offline.binary_accuracy.value >= 0.85
-    assert offline.binary_accuracy.value - vader.binary_accuracy.value >= 0.18  # measured +0.189
+    assert offline.binary_accuracy.value - vader.binary_accuracy.value >= 0.15  # measured +0.170
     many = {row.system: row for row in held_out.polarity_split}
     assert many["offline"].reviews == 617 and many["offline"].accuracy.value >= 0.85
     assert many["offline"].accuracy.value - many["vader-only"].accuracy.value >= 0.20
@@ -181,16 +182,32 @@ def test_held_out_overall_polarity_meets_the_targets(held_out: Assessment) -> No
 @pytest.mark.slow
 def test_held_out_aspects_stay_above_the_measured_floor_and_beat_vader(held_out: Assessment) -> None:
     offline, vader, _, absent = held_out.groups["all"]
-    assert offline.aspect_mean_f1.value >= 0.54 and offline.aspect_mean_f1.value > vader.aspect_mean_f1.value
+    assert offline.aspect_mean_f1.value >= 0.52 and offline.aspect_mean_f1.value > vader.aspect_mean_f1.value
     assert offline.aspect_mean_f1.value > absent.aspect_mean_f1.value
+
+
+@pytest.mark.slow
+@needs_shared
+def test_a_second_labeller_agrees_with_the_first_far_more_than_the_analyser() -> None:
+    first, second = read_hand_labels(TEST4_LABELS_FILE), read_hand_labels(TEST4_SECOND_LABELS_FILE)
+    rows = labeller_agreement(OfflineAnalyser(), first, second, SHARED)
+    assert [row.system for row in rows] == [
+        *("second labeller", "offline", "vader-only", "stars-only", "always-absent")
+    ]
+    assert {row.reviews for row in rows} == {98}
+    labeller, offline = rows[0].aspect_mean_f1.value, rows[1].aspect_mean_f1.value
+    assert round(labeller, 3) == 0.914 and round(offline, 3) == 0.550  # as measured (README)
+    # a labeller agrees with itself completely: the comparison is the metric, not a constant
+    itself = labeller_agreement(OfflineAnalyser(), first, first, SHARED)[0]
+    assert itself.reviews == 199 and itself.aspect_mean_f1.value == 1.0
 
 
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 14's aspect target is not met: 0.550 [0.509, 0.591] on the held-out split test3 "
-    "(0.572 on test2, 0.557 cross-validated on train+dev+old test); when it is, this test passes "
-    "and strict xfail turns it red",
+    reason="issue 14's aspect target is not met: 0.526 [0.489, 0.570] on the held-out split test4 "
+    "(0.550 on test3, 0.572 on test2, 0.557 cross-validated on train+dev+old test); when it is, this "
+    "test passes and strict xfail turns it red",
 )
 def test_held_out_aspect_macro_f1_meets_the_target(held_out: Assessment) -> None:
     assert held_out.groups["all"][0].aspect_mean_f1.value >= 0.60

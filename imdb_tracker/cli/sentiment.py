@@ -25,7 +25,7 @@ from imdb_tracker.sentiment import (
     SentimentResult,
     backend_from_settings,
 )
-from imdb_tracker.sentiment.assessment import HELD_OUT_FILES, TEST3, assess, format_assessment
+from imdb_tracker.sentiment.assessment import HELD_OUT, HELD_OUT_FILES, assess, format_assessment
 from imdb_tracker.sentiment.jsonl import (
     SentimentInputError,
     decode_lines,
@@ -260,13 +260,13 @@ def _write(records: list[dict], output_path: Path | None, partial: Path | None) 
 )
 @click.option(
     "--split",
-    type=click.Choice(["test3", "test2", "test", "dev", "all"]),
-    default=TEST3,
+    type=click.Choice([*HELD_OUT_FILES, "test", "dev", "all"]),
+    default=HELD_OUT,
     show_default=True,
-    help="test3: the held-out labels (hand_labels/test3_labels.jsonl, read instead of --labels' "
-    "default), never trained or tuned on; test2: the labels of hand_labels/test2_labels.jsonl, "
-    "measured once for offline-v4; test and dev: splits of --labels (since offline-v4 the offline "
-    "aspect model trains on both).",
+    help="test4: the held-out labels (hand_labels/test4_labels.jsonl, read instead of --labels' "
+    "default), never trained or tuned on; test3, test2: the labels of hand_labels/test3_labels.jsonl "
+    "and test2_labels.jsonl, each measured once for offline-v4; test and dev: splits of --labels "
+    "(since offline-v4 the offline aspect model trains on both).",
 )
 def evaluate_command(
     backend: str | None,

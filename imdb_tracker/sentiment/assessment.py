@@ -20,6 +20,7 @@ from imdb_tracker.sentiment.evaluation import (
 from imdb_tracker.sentiment.labels import (
     TEST2_LABELS_FILE,
     TEST3_LABELS_FILE,
+    TEST4_LABELS_FILE,
     HandLabel,
     labelled_reviews,
 )
@@ -28,10 +29,14 @@ from imdb_tracker.sentiment.models import AspectScores, ReviewInput, ScoringRun,
 ALL = "all"
 TEST2 = "test2"
 TEST3 = "test3"
-HELD_OUT_FILES = {TEST2: TEST2_LABELS_FILE, TEST3: TEST3_LABELS_FILE}
+TEST4 = "test4"
+HELD_OUT = TEST4
+"""The held-out split: never trained or tuned on."""
+HELD_OUT_FILES = {TEST4: TEST4_LABELS_FILE, TEST3: TEST3_LABELS_FILE, TEST2: TEST2_LABELS_FILE}
 """The separately labelled splits of many films and their label files: every label of such a file
-is in its split, and their reviews come from the polarity sample's ``test`` split. ``test3`` is the
-held-out one (never trained or tuned on); ``test2`` was measured once for offline-v4."""
+is in its split; their reviews come from the polarity sample's ``test`` split (``test4``: its last
+unlabelled ``test`` rows and unlabelled ``dev`` rows), which the polarity model never trains on.
+``test4`` is the held-out one; ``test2`` and ``test3`` were each measured once for offline-v4."""
 SOURCE_NAMES = {POLARITY_SOURCE: "IMDb polarity sample (many films)"}
 
 
@@ -67,12 +72,13 @@ def assess(
     score: Scorer | None = None,
     others: Sequence[tuple[str, Scorer]] = (),
 ) -> Assessment:
-    """Score the labelled reviews of ``split`` ("dev", "test", "test2", "test3" or "all"; for "all"
+    """Score the labelled reviews of ``split`` ("dev", "test", "test2" .. "test4" or "all"; for "all"
     and the splits of :data:`HELD_OUT_FILES` every label given) with ``backend`` (through ``score``
     when given, e.g. with progress output), with ``others`` (e.g. a previous analyser) and with
     every baseline, and compare. When
-    labels come from the polarity sample, every row of its split (``test`` for "all", "test2" and
-    "test3") is scored too, for overall binary accuracy against the reviewers' stars."""
+    labels come from the polarity sample, every row of its split (``test`` for "all" and the splits
+    of :data:`HELD_OUT_FILES`) is scored too, for overall binary accuracy against the reviewers'
+    stars."""
     chosen = [label for label in labels if split == ALL or split in HELD_OUT_FILES or label.split == split]
     reviews = labelled_reviews(chosen, shared, own_reviews)
     systems: list[tuple[str, Scorer]] = [(backend.name, score or backend.score), *others]
@@ -105,6 +111,27 @@ def assess(
         accuracy = _polarity_split_accuracy(systems, shared, whole)
     title = f"{backend.name}/{backend.model} ({backend.prompt_version}), split {split}"
     return Assessment(title, evaluations, accuracy)
+
+
+def labeller_agreement(
+    backend: SentimentBackend, first: Sequence[HandLabel], second: Sequence[HandLabel], shared: Path
+) -> list[SystemEvaluation]:
+    """How well a second labeller agrees with the first on the reviews both labelled, measured as
+    if the second were a system, beside ``backend`` and the baselines on the same reviews: the
+    agreement between two readers is the ceiling a system can be expected to reach."""
+    seconds = {label.key: label.scores for label in second}
+    chosen = [label for label in first if label.key in seconds]
+    reviews = labelled_reviews(chosen, shared)
+    keys = [label.key for label in chosen]
+    gold = {label.key: label.scores for label in chosen}
+    polarity = {key: reviews[key].polarity for key in keys}
+    labelled_again = {key: AspectScores.model_validate(seconds[key]) for key in keys}
+    evaluations = [evaluate("second labeller", gold, labelled_again, polarity)]
+    inputs = [_keyed(reviews[key]) for key in keys]
+    for name, scorer in [(backend.name, backend.score), *((b.name, b().score) for b in BASELINES)]:
+        run = scorer(inputs)
+        evaluations.append(evaluate(name, gold, {r.review_id: r.scores for r in run.results}, polarity))
+    return evaluations
 
 
 def _keyed(review: CorpusReview) -> ReviewInput:

@@ -9,9 +9,9 @@ A label line names its review in one of three ways:
 
 Texts are read from the shared folder, never stored with the labels. The project's evaluation labels
 are in ``hand_labels/labels.jsonl`` and its training labels (reviews of the ``train`` split, for the
-offline analyser's aspect model) in ``hand_labels/train_labels.jsonl``, and the held-out splits
-``test2`` and ``test3`` in ``hand_labels/test2_labels.jsonl`` and ``hand_labels/test3_labels.jsonl``
-(guide: ``hand_labels/README.md``). A labelled
+offline analyser's aspect model) in ``hand_labels/train_labels.jsonl``, and the separately labelled
+splits ``test2``, ``test3`` and ``test4`` in ``hand_labels/test<N>_labels.jsonl`` (guide:
+``hand_labels/README.md``). A labelled
 row of the polarity sample is in the split :func:`~imdb_tracker.sentiment.corpus.split_of` gives
 its key; a labelled sample review is ``test`` when its key is and ``dev`` otherwise; labels of your
 own are all ``test``.
@@ -45,8 +45,15 @@ TEST2_LABELS_FILE = LABELS_FILE.with_name("test2_labels.jsonl")
 measured once for offline-v4 (``imdb-tracker sentiment evaluate --split test2``), so no longer
 unseen."""
 TEST3_LABELS_FILE = LABELS_FILE.with_name("test3_labels.jsonl")
-"""The held-out split ``test3`` (many films, labelled after test2 was measured and before any change
-to offline-v4): never trained or tuned on, measured with ``imdb-tracker sentiment evaluate``."""
+"""The split ``test3`` (many films, labelled after test2 was measured and before any change to
+offline-v4): never trained on, measured once for offline-v4, then used in cross-validated
+experiments, so no longer unseen."""
+TEST4_LABELS_FILE = LABELS_FILE.with_name("test4_labels.jsonl")
+"""The held-out split ``test4`` (many films: the polarity sample's last unlabelled ``test`` rows and
+unlabelled ``dev`` rows, labelled after test3 was measured and before any experiment that could
+see it): never trained or tuned on, measured with ``imdb-tracker sentiment evaluate``."""
+TEST4_SECOND_LABELS_FILE = LABELS_FILE.with_name("test4_second_labels.jsonl")
+"""A second, independent labelling of test4's ``test`` rows, for the agreement between labellers."""
 SAMPLE_SOURCE = "sample"
 OWN_SOURCE = "own"
 
@@ -108,7 +115,7 @@ def labelled_keys() -> frozenset[str]:
     polarity model never trains on them, so its log-odds on them are as on unseen reviews."""
     return frozenset(
         label.key
-        for path in (LABELS_FILE, TRAIN_LABELS_FILE, TEST2_LABELS_FILE, TEST3_LABELS_FILE)
+        for path in (LABELS_FILE, TRAIN_LABELS_FILE, TEST2_LABELS_FILE, TEST3_LABELS_FILE, TEST4_LABELS_FILE)
         for label in read_hand_labels(path)
     )
 
