@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from types import SimpleNamespace
@@ -184,3 +186,17 @@ def test_backend_from_settings_reads_the_settings_fields() -> None:
     assert (backend.model, backend.batch_size, backend.concurrency) == ("gpt-4.1-nano", 12, 2)
     assert backend.prices == Prices(0.10, 0.025, 0.40)
     assert backend_from_settings(SimpleNamespace(openai_api_key=None)).name == "offline"
+
+
+def test_the_cli_and_the_offline_analyser_start_without_importing_openai() -> None:
+    # A fresh interpreter: this test module has imported openai already. The openai package takes
+    # longer to import than the rest of the CLI; only the LLM backend may bring it in.
+    code = (
+        "import sys, imdb_tracker.cli, imdb_tracker.sentiment as s;"
+        "s.make_backend(backend='offline');"
+        "print('openai' in sys.modules);"
+        "s.OpenAIBackend;"
+        "print('openai' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "True"]

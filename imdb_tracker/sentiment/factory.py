@@ -7,7 +7,6 @@ from typing import Any
 from imdb_tracker.http_url import check_http_url
 from imdb_tracker.sentiment.models import LIST_PRICES, Prices, SentimentBackend
 from imdb_tracker.sentiment.offline import OfflineAnalyser
-from imdb_tracker.sentiment.openai_backend import OpenAIBackend
 
 BACKEND_CHOICES = ("auto", "offline", "openai")
 
@@ -38,6 +37,8 @@ def make_backend(
         raise ValueError("the openai sentiment backend needs an API key (set OPENAI_API_KEY)")
     if base_url is not None:
         check_base_url(base_url)
+    from imdb_tracker.sentiment.openai_backend import OpenAIBackend  # imported when needed (slow)
+
     return OpenAIBackend(
         api_key=api_key,
         base_url=base_url,
