@@ -188,11 +188,12 @@ def test_backend_from_settings_reads_the_settings_fields() -> None:
     assert backend_from_settings(SimpleNamespace(openai_api_key=None)).name == "offline"
 
 
-def test_the_cli_and_the_offline_analyser_start_without_importing_openai() -> None:
+def test_the_cli_the_code_location_and_the_offline_analyser_load_without_openai() -> None:
     # A fresh interpreter: this test module has imported openai already. The openai package takes
-    # longer to import than the rest of the CLI; only the LLM backend may bring it in.
+    # longer to import than the rest of the CLI; only the LLM backend and the LLM summaries may
+    # bring it in (every run worker loads the code location).
     code = (
-        "import sys, imdb_tracker.cli, imdb_tracker.sentiment as s;"
+        "import sys, imdb_tracker.cli, imdb_tracker.definitions, imdb_tracker.sentiment as s;"
         "s.make_backend(backend='offline');"
         "print('openai' in sys.modules);"
         "s.OpenAIBackend;"

@@ -17,16 +17,17 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
-from openai import OpenAI
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Engine
 
 from imdb_tracker.db.reception import replace_summaries, stored_summaries
 from imdb_tracker.reception.quotes import Candidate, pick
 from imdb_tracker.sentiment.models import ASPECTS, Prices, Usage
+
+if TYPE_CHECKING:
+    from openai import OpenAI
 
 SUMMARY_PROMPT_VERSION = "aspect-summary-v1"
 QUOTES_PER_SIDE = 8
@@ -131,10 +132,16 @@ class AspectSummariser:
         self.model = model
         self.prices = prices
         self.prompt_version = SUMMARY_PROMPT_VERSION
-        self._client = OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        from openai import OpenAI  # imported on first use: most deployments run without an API key
+
+        self._client: OpenAI = OpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
 
     def summarise(self, movie: str, evidence: Mapping[tuple[str, str], Sequence[Candidate]]) -> SummaryRun:
         """One request for every aspect of ``evidence``; raises :class:`SummaryError`."""
+        import openai
+
         aspects = sorted({aspect for aspect, _ in evidence})
         try:
             completion = self._client.chat.completions.create(
