@@ -26,6 +26,7 @@ from imdb_tracker.sentiment.labels import (
     TEST3_LABELS_FILE,
     TEST4_LABELS_FILE,
     TEST4_SECOND_LABELS_FILE,
+    TEST5_LABELS_FILE,
     TRAIN_LABELS_FILE,
     labelled_keys,
     read_hand_labels,
@@ -228,9 +229,13 @@ def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> 
     }
     second = read_hand_labels(TEST4_SECOND_LABELS_FILE)
     assert {label.key for label in second} == {label.key for label in test4 if label.split == "test"}
-    assert labelled_keys() == {label.key for label in [*labels, *train_labels, *test2, *test3, *test4]}
+    test5 = read_hand_labels(TEST5_LABELS_FILE)
+    assert len(test5) == 102
+    assert {(label.source, label.split) for label in test5} == {("imdb_polarity", "dev")}
+    held_out = [*test2, *test3, *test4, *test5]
+    assert labelled_keys() == {label.key for label in [*labels, *train_labels, *held_out]}
     trained_labels = {label.key for label in aspect_training.training_labels()}
-    assert trained_labels == {label.key for label in [*labels, *train_labels]}  # never test2, 3, 4
+    assert trained_labels == {label.key for label in [*labels, *train_labels]}  # never test2 .. test5
     if (SHARED / POLARITY_CSV).exists():
         rows = list(read_polarity(SHARED))
         for split, count, chosen in (
@@ -256,6 +261,9 @@ def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> 
         dev = [r.key for r in rows if r.split == "dev" and r.key not in labelled_dev]
         picked = [*unused, *sorted(dev, key=label_order)[:101]]
         assert sorted({label.key for label in test4} | {"imdb_polarity:1885"}) == sorted(picked)
+        # test5: every dev row no other label file uses (one without a verdict left out)
+        rest = {key for key in dev if key not in {x.key for x in test4}}
+        assert {label.key for label in test5} | {"imdb_polarity:136"} == rest
         trained_on = {review.key for review in training.training_reviews(SHARED)}
         assert not trained_on & labelled_keys()
         assert all(split_of(key) == "train" for key in trained_on)

@@ -10,7 +10,7 @@ A label line names its review in one of three ways:
 Texts are read from the shared folder, never stored with the labels. The project's evaluation labels
 are in ``hand_labels/labels.jsonl`` and its training labels (reviews of the ``train`` split, for the
 offline analyser's aspect model) in ``hand_labels/train_labels.jsonl``, and the separately labelled
-splits ``test2``, ``test3`` and ``test4`` in ``hand_labels/test<N>_labels.jsonl`` (guide:
+splits ``test2`` .. ``test5`` in ``hand_labels/test<N>_labels.jsonl`` (guide:
 ``hand_labels/README.md``). A labelled
 row of the polarity sample is in the split :func:`~imdb_tracker.sentiment.corpus.split_of` gives
 its key; a labelled sample review is ``test`` when its key is and ``dev`` otherwise; labels of your
@@ -52,7 +52,21 @@ TEST4_LABELS_FILE = LABELS_FILE.with_name("test4_labels.jsonl")
 """The held-out split ``test4`` (many films: the polarity sample's last unlabelled ``test`` rows and
 unlabelled ``dev`` rows, labelled after test3 was measured and before any experiment that could
 see it): never trained or tuned on, measured with ``imdb-tracker sentiment evaluate``."""
+TEST5_LABELS_FILE = LABELS_FILE.with_name("test5_labels.jsonl")
+"""The split ``test5`` (many films: the polarity sample's last unlabelled ``dev`` rows), labelled after
+test4 was measured and never measured: reserved as the held-out split of the next change to the
+offline analyser, so that change can be measured on reviews no experiment has seen."""
 TEST4_SECOND_LABELS_FILE = LABELS_FILE.with_name("test4_second_labels.jsonl")
+PROJECT_LABEL_FILES = (
+    LABELS_FILE,
+    TRAIN_LABELS_FILE,
+    TEST2_LABELS_FILE,
+    TEST3_LABELS_FILE,
+    TEST4_LABELS_FILE,
+    TEST5_LABELS_FILE,
+)
+"""Every file of the project's hand labels of review sentiment (``test4_second_labels.jsonl``
+relabels reviews of ``test4``)."""
 """A second, independent labelling of test4's ``test`` rows, for the agreement between labellers."""
 SAMPLE_SOURCE = "sample"
 OWN_SOURCE = "own"
@@ -113,11 +127,7 @@ def _label(record: dict, where: str) -> HandLabel:
 def labelled_keys() -> frozenset[str]:
     """Keys of the project's hand-labelled reviews, evaluation and training labels alike: the
     polarity model never trains on them, so its log-odds on them are as on unseen reviews."""
-    return frozenset(
-        label.key
-        for path in (LABELS_FILE, TRAIN_LABELS_FILE, TEST2_LABELS_FILE, TEST3_LABELS_FILE, TEST4_LABELS_FILE)
-        for label in read_hand_labels(path)
-    )
+    return frozenset(label.key for path in PROJECT_LABEL_FILES for label in read_hand_labels(path))
 
 
 def labelled_reviews(
