@@ -5,17 +5,17 @@ evidence (:mod:`imdb_tracker.sentiment.aspects`) comes from that polarity model,
 on a hand-labelled review, so its log-odds on them are those of unseen reviews.
 
 Data: every label of ``hand_labels/train_labels.jsonl`` (``train``) and of
-``hand_labels/labels.jsonl`` (``dev`` and the old ``test``: since offline-v4 the old test split, looked
-at twice, is training data too); the held-out split ``test2`` (``hand_labels/test2_labels.jsonl``)
-is never read here. Each (review, aspect) whose aspect the text names and the label scores (-2..2) is
-one example of negative, mixed or positive.
+``hand_labels/labels.jsonl`` (``dev`` and the old ``test``: since offline-v4 the old test split,
+looked at twice, is training data too); the separately labelled splits ``test2`` .. ``test5``
+(``hand_labels/test<N>_labels.jsonl``) are never read here. Each (review, aspect) whose aspect the
+text names and the label scores (-2..2) is one example of negative, mixed or positive.
 
 Model selection by cross-validation over reviews (``FOLDS`` folds, repeated with ``SEEDS``): for
 each C in ``C_GRID`` the out-of-fold probabilities give, per aspect, the threshold on P(mixed) in
 ``THRESHOLD_GRID`` with the best four-class macro-F1 (absent, negative, mixed, positive, as in
 :mod:`imdb_tracker.sentiment.evaluation`), and the C with the best mean over the five aspects wins.
 The recorded figures are those out-of-fold scores; choosing thresholds on them makes them slightly
-optimistic, which is why the held-out ``test2`` split is measured apart.
+optimistic, which is why a held-out split (``test4`` now) is measured apart.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class LabelledReview:
 
 def training_labels() -> list[HandLabel]:
     """The labels the aspect model may learn from: ``train``, ``dev`` and the old ``test``, never
-    ``test2``."""
+    ``test2`` .. ``test5``."""
     return [*read_hand_labels(TRAIN_LABELS_FILE), *read_hand_labels(LABELS_FILE)]
 
 
