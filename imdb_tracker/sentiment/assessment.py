@@ -81,14 +81,9 @@ def assess(
     stars."""
     chosen = [label for label in labels if split == ALL or split in HELD_OUT_FILES or label.split == split]
     reviews = labelled_reviews(chosen, shared, own_reviews)
-    systems: list[tuple[str, Scorer]] = [(backend.name, score or backend.score), *others]
-    systems += [(baseline.name, baseline().score) for baseline in BASELINES]
+    systems = _with_baselines([(backend.name, score or backend.score), *others])
     keys = [label.key for label in chosen]
-    inputs = [_keyed(reviews[key]) for key in keys]
-    predictions: dict[str, dict[str, AspectScores | None]] = {}
-    for name, scorer in systems:
-        run = scorer(inputs)
-        predictions[name] = {r.review_id: r.scores for r in run.results}
+    predictions = _predictions(systems, [_keyed(reviews[key]) for key in keys])
     label_of = {label.key: label.scores for label in chosen}
     groups: dict[str, list[str]] = {ALL: keys}
     for key in keys:
@@ -127,11 +122,24 @@ def labeller_agreement(
     polarity = {key: reviews[key].polarity for key in keys}
     labelled_again = {key: AspectScores.model_validate(seconds[key]) for key in keys}
     evaluations = [evaluate("second labeller", gold, labelled_again, polarity)]
-    inputs = [_keyed(reviews[key]) for key in keys]
-    for name, scorer in [(backend.name, backend.score), *((b.name, b().score) for b in BASELINES)]:
-        run = scorer(inputs)
-        evaluations.append(evaluate(name, gold, {r.review_id: r.scores for r in run.results}, polarity))
-    return evaluations
+    systems = _with_baselines([(backend.name, backend.score)])
+    predictions = _predictions(systems, [_keyed(reviews[key]) for key in keys])
+    return evaluations + [evaluate(name, gold, scores, polarity) for name, scores in predictions.items()]
+
+
+def _with_baselines(systems: Sequence[tuple[str, Scorer]]) -> list[tuple[str, Scorer]]:
+    """``systems`` followed by every baseline."""
+    return [*systems, *((baseline.name, baseline().score) for baseline in BASELINES)]
+
+
+def _predictions(
+    systems: Sequence[tuple[str, Scorer]], inputs: list[ReviewInput]
+) -> dict[str, dict[str, AspectScores | None]]:
+    """Each system's scores of ``inputs`` by review id, in the order of ``systems``."""
+    predictions = {}
+    for name, scorer in systems:
+        predictions[name] = {r.review_id: r.scores for r in scorer(inputs).results}
+    return predictions
 
 
 def _keyed(review: CorpusReview) -> ReviewInput:
