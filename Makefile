@@ -45,7 +45,11 @@ lint: install ## ruff, the type checker, and Dagster's own check of the definiti
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pyright
-	VIRTUAL_ENV=$(abspath $(VENV)) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dg check defs
+	@# Loading the definitions needs no database: on a throwaway Dagster home (telemetry off),
+	@# not the repository's dagster.yaml, whose storage would start the embedded server and leave it up.
+	home="$$(mktemp -d)" && printf 'telemetry:\n  enabled: false\n' > "$$home/dagster.yaml" && \
+	  DAGSTER_HOME="$$home" VIRTUAL_ENV=$(abspath $(VENV)) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dg check defs; \
+	  status=$$?; rm -rf "$$home"; exit $$status
 
 up: install chromium ## Dagster webserver + daemon on 127.0.0.1:3000, on the same instance as the CLI.
 	$(BIN)/imdb-tracker ui
