@@ -82,6 +82,7 @@ stage_done() {  # NAME START
 
 
 t0="$(now)"
+RUN_STARTED="$(date +%s)"
 start="$(now)"
 missing=()
 for pkg in docker.io docker-compose debootstrap; do
@@ -95,6 +96,12 @@ stage_done "install packages (${missing[*]:-none missing})" "$start"
 
 finish() {
   local status=$?
+  # Earlier generations of our images (untagged when a build moved their tag): pruned, so $WORK keeps
+  # one generation instead of growing by up to a GB per change of setup.py or pyproject.toml. This
+  # run's images, and the build cache they are made of, stay.
+  if [[ -f "$PIDFILE" ]] && docker info >/dev/null 2>&1; then
+    docker image prune -f --filter "until=$RUN_STARTED" >/dev/null 2>&1 || true
+  fi
   stop_dockerd
   remove_stale_network || true
   echo
