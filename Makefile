@@ -34,8 +34,13 @@ test-fast: install ## Parsers, retention, sentiment core, settings, the definiti
 # that do not connect through the session's database (conftest.py): they would only run again.
 OWNER_TIER := imdb_tracker_tests/test_foundation.py imdb_tracker_tests/test_reporting.py
 
+# The main tier in TEST_WORKERS processes (pytest-xdist), a test module per process at a time: each
+# worker has a session of its own (home, embedded PostgreSQL, Dagster instance, replica), and the
+# modules mostly wait on servers and daemons, so two workers fit a 2-core machine. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+
 test: install chromium compose-tools test-fast ## The fast tier, then everything else (real PostgreSQL, Chromium, Dagster, S3, Superset), then the database tests as an owner without superuser.
-	$(BIN)/pytest -m "not fast"
+	$(BIN)/pytest -m "not fast" -n $(TEST_WORKERS) --dist loadfile --durations=15
 	$(BIN)/pytest -m "not fast" --db-owner $(OWNER_TIER)
 
 test-deploy: install ## The docker-compose stack built and run end to end on a dockerd of its own (deploy/ci/).

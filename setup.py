@@ -51,6 +51,7 @@ setup(
         "dev": [
             "pytest==9.2.0",
             "pytest-timeout==2.4.0",
+            "pytest-xdist==3.8.0",  # `make test` runs the main tier in two worker processes
             "ruff==0.17.6",
             "moto[server]==5.2.5",
             "psutil==7.2.2",
