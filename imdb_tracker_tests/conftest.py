@@ -180,11 +180,13 @@ def clean_db(engine: Engine) -> Engine:
 
 @pytest.fixture
 def no_tracked_movies(database_urls: DatabaseUrls) -> Iterator[None]:
-    """The shared Dagster instance with no ``movies`` partition, before the test and after it (so a
-    test's movies never leak into another module's)."""
+    """The shared Dagster instance with no ``movies`` partition and no run left to resume, before
+    the test and after it (so a test's movies and runs never leak into another test)."""
     untrack_all_movies()
+    settle_leftover_runs()
     yield
     untrack_all_movies()
+    settle_leftover_runs()
 
 
 def untrack_all_movies() -> None:
@@ -194,6 +196,29 @@ def untrack_all_movies() -> None:
     with DagsterInstance.get() as instance:
         for movie_id in instance.get_dynamic_partitions("movies"):
             instance.delete_dynamic_partition("movies", movie_id)
+
+
+def settle_leftover_runs() -> None:
+    """Runs of a daemon that a test has stopped: those still unfinished are marked canceled, and
+    failed ones are marked not to be retried. Otherwise ``run_retries`` (dagster.yaml) makes the
+    next test's daemon launch them again, into that test's runs and rows: an interrupted metadata
+    run of a sample movie added a second snapshot to the hung-run test."""
+    from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+    from dagster._core.storage.tags import WILL_RETRY_TAG
+
+    unfinished = [
+        DagsterRunStatus.QUEUED,
+        DagsterRunStatus.NOT_STARTED,
+        DagsterRunStatus.STARTING,
+        DagsterRunStatus.STARTED,
+        DagsterRunStatus.CANCELING,
+    ]
+    with DagsterInstance.get() as instance:
+        for run in instance.get_runs(RunsFilter(statuses=unfinished)):
+            instance.report_run_canceled(run, message="left unfinished by a stopped test daemon")
+        for run in instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.FAILURE])):
+            if run.tags.get(WILL_RETRY_TAG) != "false":
+                instance.add_run_tags(run.run_id, {WILL_RETRY_TAG: "false"})
 
 
 @pytest.fixture
