@@ -9,9 +9,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from dagster import DagsterInstance
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def run_cli(
@@ -90,3 +95,28 @@ def partition_names(port: int, job: str = "movie_metadata_job") -> list[str]:
         "{ ... on PartitionSet { partitionsOrError { ... on Partitions { results { name } } } } } }",
     )
     return [p["name"] for p in data["partitionSetOrError"]["partitionsOrError"]["results"]]
+
+
+@contextmanager
+def only_these_sensors_running(instance: DagsterInstance, keep: set[str]) -> Iterator[None]:
+    """Every schedule and sensor of the code location stopped except ``keep`` (so that adding
+    partitions does not make `new_movies_sensor` scrape them first); reset to their defaults after."""
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import WorkspaceFileTarget
+
+    with WorkspaceProcessContext(instance, WorkspaceFileTarget([str(REPO / "workspace.yaml")])) as ctx:
+        location = ctx.create_request_context().get_code_location("imdb_tracker")
+        [repo] = location.get_repositories().values()
+        sensors = [s for s in repo.get_sensors() if s.name not in keep]
+        schedules = [s for s in repo.get_schedules() if s.name not in keep]
+        for sensor in sensors:
+            instance.stop_sensor(sensor.get_remote_origin_id(), sensor.selector_id, sensor)
+        for schedule in schedules:
+            instance.stop_schedule(schedule.get_remote_origin_id(), schedule.selector_id, schedule)
+        try:
+            yield
+        finally:
+            for sensor in sensors:
+                instance.reset_sensor(sensor)
+            for schedule in schedules:
+                instance.reset_schedule(schedule)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -42,8 +41,7 @@ from imdb_tracker.defs.partitions import MOVIES_PARTITION, PARTITION_TAG, SCRAPE
 from imdb_tracker.defs.resources import RunBatching
 from imdb_tracker_dev.processes import stop_process_group
 from imdb_tracker_dev.replica.server import Fault, Replica, start_replica
-from imdb_tracker_tests.cli_support import free_port, start_ui, wait_for_graphql
-from imdb_tracker_tests.conftest import REPO
+from imdb_tracker_tests.cli_support import free_port, only_these_sensors_running, start_ui, wait_for_graphql
 from imdb_tracker_tests.fakes import TEST_RATE
 from imdb_tracker_tests.pipeline_support import (
     batch_failures_sensor_requests,
@@ -166,31 +164,6 @@ def test_a_failing_movie_does_not_fail_the_batch_and_is_retried_alone(
     assert LOCKED not in stored_titles(clean_db)
     assert replica.requests["title"] == 6  # five pages (the locked movie is never loaded) and the retry
     instance.dispose()
-
-
-@contextmanager
-def only_these_sensors_running(instance: DagsterInstance, keep: set[str]) -> Iterator[None]:
-    """Every schedule and sensor of the code location stopped except ``keep`` (so that adding
-    partitions does not make `new_movies_sensor` scrape them first); reset to their defaults after."""
-    from dagster._core.workspace.context import WorkspaceProcessContext
-    from dagster._core.workspace.load_target import WorkspaceFileTarget
-
-    with WorkspaceProcessContext(instance, WorkspaceFileTarget([str(REPO / "workspace.yaml")])) as ctx:
-        location = ctx.create_request_context().get_code_location("imdb_tracker")
-        [repo] = location.get_repositories().values()
-        sensors = [s for s in repo.get_sensors() if s.name not in keep]
-        schedules = [s for s in repo.get_schedules() if s.name not in keep]
-        for sensor in sensors:
-            instance.stop_sensor(sensor.get_remote_origin_id(), sensor.selector_id, sensor)
-        for schedule in schedules:
-            instance.stop_schedule(schedule.get_remote_origin_id(), schedule.selector_id, schedule)
-        try:
-            yield
-        finally:
-            for sensor in sensors:
-                instance.reset_sensor(sensor)
-            for schedule in schedules:
-                instance.reset_schedule(schedule)
 
 
 @pytest.mark.slow

@@ -23,23 +23,11 @@ from imdb_tracker.defs.partitions import MOVIES_PARTITION, PARTITION_TAG
 from imdb_tracker.defs.policies import MAX_RUNTIME_TAG
 from imdb_tracker_dev.processes import stop_process_group
 from imdb_tracker_dev.replica import Fault, start_replica
-from imdb_tracker_tests.cli_support import free_port, graphql, start_ui, wait_for_graphql
+from imdb_tracker_tests.cli_support import free_port, only_these_sensors_running, start_ui, wait_for_graphql
 
 MOVIE = "tt0029583"
 BOUND_S = 40
 POLL_S = 30  # run_monitoring.poll_interval_seconds in dagster.yaml
-SENSORS = ("new_movies_sensor", "new_reviews_sensor", "sentiments_automation_sensor")
-SELECTOR = '{repositoryName: "__repository__", repositoryLocationName: "imdb_tracker", sensorName: "%s"}'
-
-
-def set_sensor(port: int, name: str, running: bool) -> None:
-    """Stop a sensor, or reset it to its status in code, the way the UI's toggle does."""
-    selector = SELECTOR % name
-    if running:
-        graphql(port, f"mutation {{ resetSensor(sensorSelector: {selector}) {{ __typename }} }}")
-        return
-    sensor_id = graphql(port, f"{{ sensorOrError(sensorSelector: {selector}) {{ ... on Sensor {{ id }} }} }}")
-    graphql(port, f'mutation {{ stopSensor(id: "{sensor_id["sensorOrError"]["id"]}") {{ __typename }} }}')
 
 
 def failure_message(instance: DagsterInstance, run_id: str) -> str:
@@ -53,41 +41,43 @@ def test_a_hung_metadata_run_fails_within_its_bound_and_its_retry_succeeds(
 ) -> None:
     replica = start_replica(faults=[Fault(route="title", every=1, hang=True, times=1)])
     port = free_port()
-    ui = start_ui(port, IMDB_BASE_URL=replica.base_url, IMDB_REQUESTS_PER_SECOND="50", IMDB_TIMEOUT_S="600")
     instance = DagsterInstance.get()
     started_at = datetime.now(UTC)
-    try:
-        wait_for_graphql(port)
-        for sensor in SENSORS:  # only our run may meet the hanging page
-            set_sensor(port, sensor, running=False)
-        instance.add_dynamic_partitions(MOVIES_PARTITION, [MOVIE])
-        client = DagsterGraphQLClient("127.0.0.1", port_number=port)
-        first_id = client.submit_job_execution(
-            "movie_metadata_job",
-            repository_location_name="imdb_tracker",
-            tags={PARTITION_TAG: MOVIE, MAX_RUNTIME_TAG: str(BOUND_S)},
+    # Only our run may meet the hanging page: every sensor and schedule is stopped before the daemon
+    # starts (stopped from the UI after start-up, a sensor tick already under way still scraped the
+    # new movie once).
+    with only_these_sensors_running(instance, keep=set()):
+        ui = start_ui(
+            port, IMDB_BASE_URL=replica.base_url, IMDB_REQUESTS_PER_SECOND="50", IMDB_TIMEOUT_S="600"
         )
-        retry = None
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            group = instance.get_run_records(
-                RunsFilter(tags={PARTITION_TAG: MOVIE}, created_after=started_at)
+        try:
+            wait_for_graphql(port)
+            instance.add_dynamic_partitions(MOVIES_PARTITION, [MOVIE])
+            client = DagsterGraphQLClient("127.0.0.1", port_number=port)
+            first_id = client.submit_job_execution(
+                "movie_metadata_job",
+                repository_location_name="imdb_tracker",
+                tags={PARTITION_TAG: MOVIE, MAX_RUNTIME_TAG: str(BOUND_S)},
             )
-            retries = [r for r in group if r.dagster_run.root_run_id == first_id]
-            if retries and retries[0].dagster_run.status in (
-                DagsterRunStatus.SUCCESS,
-                DagsterRunStatus.FAILURE,
-            ):
-                retry = retries[0]
-                break
-            time.sleep(1)
-        first = instance.get_run_record_by_id(first_id)
-    finally:
-        for sensor in SENSORS:
-            set_sensor(port, sensor, running=True)
-        stop_process_group(ui)
-        instance.delete_dynamic_partition(MOVIES_PARTITION, MOVIE)
-        replica.stop()
+            retry = None
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                group = instance.get_run_records(
+                    RunsFilter(tags={PARTITION_TAG: MOVIE}, created_after=started_at)
+                )
+                retries = [r for r in group if r.dagster_run.root_run_id == first_id]
+                if retries and retries[0].dagster_run.status in (
+                    DagsterRunStatus.SUCCESS,
+                    DagsterRunStatus.FAILURE,
+                ):
+                    retry = retries[0]
+                    break
+                time.sleep(1)
+            first = instance.get_run_record_by_id(first_id)
+        finally:
+            stop_process_group(ui)
+            instance.delete_dynamic_partition(MOVIES_PARTITION, MOVIE)
+            replica.stop()
 
     assert first is not None and first.dagster_run.status == DagsterRunStatus.FAILURE
     assert f"Exceeded maximum runtime of {BOUND_S} seconds" in failure_message(instance, first_id)
