@@ -12,11 +12,12 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dagster import DagsterInstance
+from imdb_tracker_tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
 
 
 def run_cli(
