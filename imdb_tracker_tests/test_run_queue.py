@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster_graphql import DagsterGraphQLClient
 
+from imdb_tracker.defs.movies.batches import batch_run_request
 from imdb_tracker.defs.partitions import MOVIES_PARTITION, PARTITION_TAG, SCRAPE_TAG
 from imdb_tracker_dev.processes import stop_process_group
 from imdb_tracker_dev.replica.server import Fault, start_replica
@@ -62,13 +63,15 @@ def test_at_most_five_scrapes_and_one_per_movie(no_tracked_movies, database_urls
             )
             for movie_id in REQUESTS
         ]
+        batches = [batch_run_request("movie_metadata_batch", batch, run_key="") for batch in BATCHES]
         run_ids += [  # what the hourly schedule launches, which may also fire during the test
             client.submit_job_execution(
                 "movie_metadata_batch_job",
                 repository_location_name="imdb_tracker",
-                run_config={"ops": {"movie_metadata_batch": {"config": {"movie_ids": batch}}}},
+                run_config=request.run_config,
+                tags=dict(request.tags),
             )
-            for batch in BATCHES
+            for request in batches
         ]
         observed_peak = 0
         deadline = time.monotonic() + 480
