@@ -391,10 +391,12 @@ def test_down_and_up_keep_every_row(stack: Stack, clock: StageClock) -> None:
     assert before["tracker"]["reviews"] > 0 and before["s3 backups"] and before["dashboards"]
     with clock.stage("down + up (named volumes)"):
         # The runs' own containers (DockerRunLauncher keeps them, see README "Scaling out") are on the
-        # stack's network, so `down` cannot remove it while they exist: remove them first, as users do.
-        finished_runs = run("docker", "ps", "-aq", "--filter", "label=imdb-tracker/role=run").stdout.split()
-        if finished_runs:
-            run("docker", "rm", "-f", *finished_runs)
+        # stack's network, so `down` cannot remove it while they exist: stop the daemon, which launches
+        # every run (schedules fire every 15 minutes), then remove them, as the README tells users to.
+        stack.compose("stop", "-t", "20", "dagster-daemon", timeout=300)
+        run_containers = run("docker", "ps", "-aq", "--filter", "label=imdb-tracker/role=run").stdout.split()
+        if run_containers:
+            run("docker", "rm", "-f", *run_containers)
         stack.compose("down", "-t", "20", timeout=300)
         assert not run("docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}").stdout
         up = stack.compose("up", "-d", "--no-build", timeout=900, check=False)
