@@ -6,6 +6,8 @@ never written here. ``run.sh`` (local) and ``bootstrap.sh`` (Docker) set the var
 
 import os
 
+from flask import Flask, Response, request, session
+
 
 def _env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -60,3 +62,23 @@ DATA_CACHE_CONFIG = {
 }
 
 SUPERSET_WEBSERVER_TIMEOUT = 120
+
+
+def _ignore_anonymous_event_logs(app: Flask) -> None:
+    """Answer an anonymous ``POST /superset/log/`` with 204, leaving the session cookie alone.
+
+    Superset's front end posts its event log as the login page unloads, with the session of before the
+    login. Superset answers that post with "Access is Denied" flashed into the session and a redirect
+    to the login page (apache/superset#36186), and the cookie of that answer can reach the browser
+    after the login's own cookie and replace it: the user is sent back to the login page. Seen on a
+    busy machine, for the admin and for a client; an anonymous event has nothing to log anyway.
+    """
+
+    @app.before_request
+    def ignore_anonymous_event_log() -> Response | None:
+        if request.method == "POST" and request.path == "/superset/log/" and "_user_id" not in session:
+            return Response(status=204)
+        return None
+
+
+FLASK_APP_MUTATOR = _ignore_anonymous_event_logs
