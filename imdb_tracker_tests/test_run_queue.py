@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster_graphql import DagsterGraphQLClient
 
@@ -45,6 +46,9 @@ def max_overlap(intervals: list[tuple[float, float]]) -> int:
     return peak
 
 
+# Every run is a subprocess that imports Dagster and the code location: 207-274 s on a quiet 2-core
+# machine, 450 s in a clean-clone CI run on a busy one, so the bounds leave room beyond that.
+@pytest.mark.timeout(900)
 def test_at_most_five_scrapes_and_one_per_movie(no_tracked_movies, database_urls) -> None:
     replica = start_replica(faults=[Fault(route="title", every=1, status=None, delay_s=6.0)])
     for movie_id in MOVIES:
@@ -74,7 +78,7 @@ def test_at_most_five_scrapes_and_one_per_movie(no_tracked_movies, database_urls
             for request in batches
         ]
         observed_peak = 0
-        deadline = time.monotonic() + 480
+        deadline = time.monotonic() + 780
         while time.monotonic() < deadline:
             runs = [
                 r for r in instance.get_runs(RunsFilter(created_after=started_at)) if SCRAPE_TAG in r.tags
