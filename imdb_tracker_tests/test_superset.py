@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -1059,5 +1060,7 @@ def test_a_wheel_in_a_fresh_venv_tracks_a_movie_and_provisions_superset(
         assert str(tmp_path / "home") in unquote(uri)  # the wheel's own database
     finally:
         subprocess.run([cli, "db", "stop"], cwd=workdir, env=env, capture_output=True, timeout=120)
+        # 1.1 GB that a failed test's folders (tmp_path_retention_policy) would otherwise keep.
+        shutil.rmtree(venv, ignore_errors=True)
         restored = run_cli("superset", "provision", env=superset_server.env)
         assert restored.returncode == 0, restored.stderr
