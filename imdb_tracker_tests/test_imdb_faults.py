@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page
 
 from imdb_tracker.imdb import ImdbBrowser
-from imdb_tracker.imdb.errors import BrowserHung, RateLimited, ServerError
+from imdb_tracker.imdb.errors import BrowserHung, RateLimited, ScrapeTimeout, ServerError
 from imdb_tracker.imdb.models import Review
 from imdb_tracker.imdb.session import MAX_REQUEST_FALLBACKS
 from imdb_tracker_dev.replica import Fault, Replica
@@ -125,6 +125,17 @@ def test_slow_answers_time_out_and_are_retried(fresh_imdb_replica: Replica) -> N
         scrape = browser.scrape_reviews(MOVIE)
         assert _all(scrape) == replica.expected_reviews(MOVIE) and scrape.complete
     assert replica.faults[0].struck >= 2
+
+
+def test_the_request_timeout_bounds_imdb_not_the_browsers_start(fresh_imdb_replica: Replica) -> None:
+    """``IMDB_TIMEOUT_S`` bounds IMDb's answers, not Chromium's start (a clean-clone CI run once
+    failed to launch it within a 1 s request timeout): with a 50 ms timeout the browser starts, and
+    a title page that answers in 1.6 s times out."""
+    replica = fresh_imdb_replica
+    replica.faults = [Fault(route="title", every=1, status=None, delay_s=1.6)]
+    with replica_browser(replica, timeout_s=0.05, max_retries=0) as browser, pytest.raises(ScrapeTimeout):
+        browser.fetch_metadata(MOVIE)
+    assert replica.faults[0].struck >= 1
 
 
 def test_stale_persisted_query_hash_is_relearnt(fresh_imdb_replica: Replica) -> None:

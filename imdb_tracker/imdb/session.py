@@ -86,6 +86,12 @@ BUDGETED_RESOURCE_TYPES = frozenset({"document", "fetch", "xhr"})
 _INVALID_URL_MARKERS = ("ERR_INVALID_URL", "invalid URL", "Invalid URL")
 
 
+CHROMIUM_START_TIMEOUT_S = 60.0
+"""How long launching Chromium may take. It is a local process, so the IMDb request timeout
+(``IMDB_TIMEOUT_S``, which can be a second or two) does not bound it: on a busy machine a launch
+took more than a second."""
+
+
 def launch_chromium(
     playwright: Playwright,
     *,
@@ -418,7 +424,7 @@ class BrowserSession:
             with self.bounded("starting Playwright"):
                 self._playwright = _DRIVER.acquire()
             self._driver_pid = _DRIVER.pid
-            with self.bounded("launching Chromium"):
+            with self.bounded("launching Chromium", CHROMIUM_START_TIMEOUT_S + self.call_bound_s):
                 self._browser = self._launch(self._playwright)
                 major = self._browser.version.split(".")[0]
                 self._context = self._browser.new_context(
@@ -437,7 +443,10 @@ class BrowserSession:
 
     def _launch(self, playwright: Playwright) -> Browser:
         return launch_chromium(
-            playwright, headless=self.headless, extra_args=[NO_IMAGES], timeout_ms=self.timeout_ms
+            playwright,
+            headless=self.headless,
+            extra_args=[NO_IMAGES],
+            timeout_ms=CHROMIUM_START_TIMEOUT_S * 1000,
         )
 
     def _pace(self, route: Route) -> None:
