@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     """Requests per second to each IMDb host, for every process together (shared in the database)."""
     imdb_storage_state: Path | None = None
     imdb_timeout_s: float = Field(default=30.0, gt=0)
+    """Seconds one request to IMDb may take (launching Chromium has a bound of its own)."""
     metadata_batch_size: int = Field(default=100, ge=1)
     """Most movies one hourly metadata run refreshes with its one browser (README "Scale")."""
 
