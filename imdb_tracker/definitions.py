@@ -3,10 +3,6 @@
 Definitions are discovered in the ``imdb_tracker.defs`` folder the way ``create-dagster`` projects
 load theirs; the resources are built from the settings (environment and ``.env``) in
 :func:`imdb_tracker.defs.resources.build_resources`, the one configuration path.
-
-Every job runs its steps in the run's own process (``in_process_executor``): a run here is one
-movie's step or two, or a batch that is one op, so Dagster's default executor would only start a
-second process per step that loads the code location again (``benchmarks/run_overhead.py``).
 """
 
 import warnings
@@ -19,20 +15,12 @@ from imdb_tracker.defs.resources import build_resources
 from imdb_tracker.settings import get_settings
 
 
-def build_definitions(executor: dg.ExecutorDefinition) -> dg.Definitions:
-    """Everything in ``imdb_tracker/defs`` plus the resources of this process's settings, with
-    ``executor`` as every job's executor."""
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Everything in ``imdb_tracker/defs`` plus the resources of this process's settings."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.PreviewWarning)  # the folder loader's internals are "preview"
         folder = dg.ComponentTree.from_module(
             defs_module=imdb_tracker.defs, project_root=Path(imdb_tracker.defs.__file__).parent.parent
         ).build_defs()
-    return dg.Definitions.merge(
-        folder, dg.Definitions(resources=build_resources(get_settings()), executor=executor)
-    )
-
-
-@dg.definitions
-def defs() -> dg.Definitions:
-    """The code location: :func:`build_definitions` with the in-process executor."""
-    return build_definitions(dg.in_process_executor)
+    return dg.Definitions.merge(folder, dg.Definitions(resources=build_resources(get_settings())))

@@ -1,6 +1,6 @@
 """The code location's graph as a reviewed snapshot, and the resources as the settings configure them.
 
-An accidental change to an asset key, check, job, schedule, sensor, their tags or a job's executor fails
+An accidental change to an asset key, check, job, schedule, sensor or their tags fails
 ``test_definitions_match_the_snapshot``; an intended one is recorded with
 ``UPDATE_SNAPSHOT=1 pytest imdb_tracker_tests/test_definitions.py`` and shows in review as a diff of
 ``data/definitions_snapshot.json``.
@@ -43,7 +43,7 @@ def describe(defs: dg.Definitions) -> dict[str, Any]:
     return {
         "assets": assets,
         "jobs": {
-            job.name: {"tags": dict(sorted(job.tags.items())), "executor": job.executor_def.name}
+            job.name: {"tags": dict(sorted(job.tags.items()))}
             for job in sorted(repo.get_all_jobs(), key=lambda j: j.name)
             if not job.name.startswith("__")
         },

@@ -232,6 +232,7 @@ def movie_reviews_batch(
 @dg.job(
     name="movie_metadata_batch_job",
     tags={SCRAPE_TAG: "metadata", **METADATA_BATCH_RUN_LIMIT},
+    executor_def=dg.in_process_executor,
     description="Refresh the metadata of many movies with one browser (the hourly schedule's runs).",
 )
 def movie_metadata_batch_job() -> None:
@@ -241,6 +242,7 @@ def movie_metadata_batch_job() -> None:
 @dg.job(
     name="movie_reviews_batch_job",
     tags={SCRAPE_TAG: "reviews", **REVIEWS_BATCH_RUN_LIMIT},
+    executor_def=dg.in_process_executor,
     description="Re-scrape every review of many movies with one browser (the daily schedule's runs).",
 )
 def movie_reviews_batch_job() -> None:
