@@ -97,11 +97,11 @@ def launch_chromium(
     *,
     headless: bool = True,
     extra_args: Sequence[str] = (),
-    timeout_ms: float = 180_000,
 ) -> Browser:
     """Playwright's own Chromium when installed, else the system's (``/usr/bin/chromium``) with
-    the flags a headless server needs; the launch fails after ``timeout_ms``. Raises
-    :class:`ImdbError` when neither exists."""
+    the flags a headless server needs; the launch fails after :data:`CHROMIUM_START_TIMEOUT_S`.
+    Raises :class:`ImdbError` when neither exists."""
+    timeout_ms = CHROMIUM_START_TIMEOUT_S * 1000
     if Path(playwright.chromium.executable_path).exists():
         return playwright.chromium.launch(headless=headless, args=list(extra_args), timeout=timeout_ms)
     system = shutil.which("chromium") or SYSTEM_CHROMIUM
@@ -442,12 +442,7 @@ class BrowserSession:
             raise
 
     def _launch(self, playwright: Playwright) -> Browser:
-        return launch_chromium(
-            playwright,
-            headless=self.headless,
-            extra_args=[NO_IMAGES],
-            timeout_ms=CHROMIUM_START_TIMEOUT_S * 1000,
-        )
+        return launch_chromium(playwright, headless=self.headless, extra_args=[NO_IMAGES])
 
     def _pace(self, route: Route) -> None:
         """Route handler: a budgeted request waits for its turn, everything else goes at once."""
