@@ -8,7 +8,12 @@ IO_RETRY = dg.RetryPolicy(
     max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
 """Transient I/O (browser crash, network, database restart) is retried with backoff; the IMDb
-client already retries 429/5xx itself, so a step failing here has met a longer outage."""
+client already retries 429/5xx itself, so a step failing here has met a longer outage.
+
+Steps with this policy must keep a step worker process (Dagster's default executor): under
+``in_process_executor`` Dagster turns the interrupt of a terminated run into a retry of the step
+(dagster-io/dagster#15026), so run monitoring could not end a hung scrape; a clean-clone CI run
+showed it. The batch jobs run in-process: their ops have no retry policy."""
 
 
 MAX_RUNTIME_TAG = "dagster/max_runtime"
