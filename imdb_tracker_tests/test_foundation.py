@@ -32,6 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
         ("https://www.imdb.com/title/tt0033467/reviews/?ref_=tt_ql_2", "tt0033467"),
         ("https://m.imdb.com/fr/title/tt0033467", "tt0033467"),
         ("www.imdb.com/title/tt0033467", "tt0033467"),
+        ("https://www.imdb.com/es-es/title/tt0033467/?ref_=nv_sr_srsg_0", "tt0033467"),
+        ("TT0033467", "tt0033467"),
     ],
 )
 def test_parse_movie_id_accepts_the_three_forms(ref: str, expected: str) -> None:
@@ -51,6 +53,8 @@ def test_parse_movie_id_rejects_malformed(ref: str) -> None:
 def test_titles_are_not_id_like() -> None:
     assert not is_id_like("Citizen Kane")
     assert not is_id_like("abc")
+    # Titles with digits or a slash are searched for, not rejected as malformed ids.
+    assert not any(is_id_like(title) for title in ("1917", "300", "Face/Off", "Fahrenheit 9/11"))
     assert is_id_like("tt12") and is_id_like("https://example.com/x") and is_id_like("0033467")
 
 
@@ -207,5 +211,9 @@ def test_movies_add_by_title_resolves_through_imdb_search(clean_db, no_tracked_m
 
     unknown = run_cli("movies", "add", "abc", env=env)
     assert unknown.returncode == 2 and unknown.stderr.strip() == "error: no IMDb movie matches 'abc'"
+    # A title made of digits or with a slash is searched for, not refused as a malformed id.
+    for title in ("1917", "Face/Off"):
+        searched = run_cli("movies", "add", title, env=env)
+        assert searched.stderr.strip() == f"error: no IMDb movie matches {title!r}", searched.stderr
     assert "tt6208148" not in _partition_keys()
     run_cli("movies", "remove", "tt0029583", "--purge")

@@ -59,6 +59,8 @@ def resolve_movie_ref(runtime: Runtime, ref: str) -> tuple[str, str | None]:
                 f"{candidate.movie_id}\t{candidate.title} ({candidate.year or '?'})\t{candidate.kind}",
                 err=True,
             )
+        if len(match) == 1:
+            fail(f"no IMDb movie is titled {ref!r}; the nearest is above: add it by its id", EXIT_BAD_INPUT)
         fail(f"{ref!r} is ambiguous: pick one of the ids above", EXIT_BAD_INPUT)
     return match.movie_id, match.title
 
