@@ -35,6 +35,7 @@ from imdb_tracker.imdb.errors import (
     LayoutChanged,
     MovieNotFound,
     SignInRequired,
+    TitleMoved,
 )
 from imdb_tracker.imdb.models import MovieMetadata
 from imdb_tracker.imdb.posters import Poster, PosterRejected, sized_poster_url
@@ -57,7 +58,7 @@ class MetadataRefresh:
     """The poster stored (size, type, source), ``unchanged``, or why none was stored."""
 
 
-PERMANENT_ERRORS = (MovieNotFound, LayoutChanged, SignInRequired, InvalidUrl)
+PERMANENT_ERRORS = (MovieNotFound, TitleMoved, LayoutChanged, SignInRequired, InvalidUrl)
 """Scraping errors that no retry will fix."""
 
 

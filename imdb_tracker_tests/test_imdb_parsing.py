@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 
 from imdb_tracker.imdb.browser import ImdbBrowser, imdb_host_matcher
-from imdb_tracker.imdb.errors import InvalidUrl, LayoutChanged
+from imdb_tracker.imdb.errors import InvalidUrl, LayoutChanged, ServerError, TitleMoved
 from imdb_tracker.imdb.graphql import PersistedQuery
 from imdb_tracker.imdb.jsonpath import lookup, require
 from imdb_tracker.imdb.models import TitleSuggestion
@@ -21,11 +23,12 @@ from imdb_tracker.imdb.parsing import (
     parse_title_next_data,
 )
 from imdb_tracker.imdb.ratelimit import Backoff, TokenBucket, parse_retry_after
-from imdb_tracker.imdb.reviews import SeenIds
+from imdb_tracker.imdb.reviews import ReviewScrape, SeenIds
 from imdb_tracker.imdb.search import best_movie_match, parse_suggestions, suggestion_url
 from imdb_tracker.imdb.session import Document
 from imdb_tracker.imdb.urls import check_site_url
-from imdb_tracker_dev.replica.data import shared_dir
+from imdb_tracker_dev.replica.data import StoredMovie, StoredReview, shared_dir
+from imdb_tracker_dev.replica.render import graphql_node, reviews_page
 
 pytestmark = pytest.mark.fast
 
@@ -130,6 +133,18 @@ def test_title_next_data_without_above_the_fold_is_a_layout_change() -> None:
     assert caught.value.path == "props.pageProps.aboveTheFoldData"
 
 
+def test_a_page_of_another_title_is_a_moved_title_not_data_for_the_one_asked() -> None:
+    """IMDb redirects a merged title to the one it kept: the real page of The Walking Dead, read for
+    The Matrix's id, must not be stored as The Matrix, nor its reviews."""
+    doc = json.loads((PAGES / "imdbinfo" / "sample_series.json").read_text(encoding="utf-8"))
+    assert parse_title_next_data(doc, "tt1520211").title == "The Walking Dead"
+    with pytest.raises(TitleMoved, match=r"IMDb shows tt1520211 for tt0133093 .*track tt1520211 instead"):
+        parse_title_next_data(doc, "tt0133093")
+    page = {"props": {"pageProps": {"contentData": {"reviews": [_page_item()]}}}}
+    with pytest.raises(TitleMoved, match="IMDb shows tt0111161 for tt0133093"):
+        parse_reviews_page(page, "tt0133093")
+
+
 def test_json_ld_fallback_unescapes_and_converts_duration() -> None:
     ld = {
         "@type": "Movie",
@@ -176,7 +191,11 @@ def test_reviews_page_items_parse_exactly() -> None:
         "props": {
             "pageProps": {
                 "contentData": {
-                    "reviews": [_page_item(), _page_item(reviewId="rw2", authorRating=None, spoiler=True)],
+                    "reviews": [
+                        _page_item(),
+                        _page_item(reviewId="rw2", authorRating=None, spoiler=True),
+                        _page_item(reviewId="rw3", authorRating=0),  # not on IMDb's 1-10 scale
+                    ],
                     "pageInfo": {"endCursor": "abc", "hasNextPage": True},
                     "reviewCount": 11913,
                 }
@@ -184,7 +203,7 @@ def test_reviews_page_items_parse_exactly() -> None:
         }
     }
     page = parse_reviews_page(doc, "tt0111161")
-    first, second = page.reviews
+    first, second, third = page.reviews
     assert (page.end_cursor, page.has_next_page, page.total) == ("abc", True, 11913)
     assert first.text == "It is no wonder'\n\nThe ultimate story"
     assert (first.rating, first.helpful_up, first.helpful_down, first.submitted_at) == (
@@ -194,6 +213,7 @@ def test_reviews_page_items_parse_exactly() -> None:
         date(2021, 2, 20),
     )
     assert (second.rating, second.spoiler, second.author_id) == (None, True, "ur0001")
+    assert third.rating is None
 
 
 def test_reviews_page_missing_vote_count_names_the_item() -> None:
@@ -274,6 +294,27 @@ def test_best_movie_match() -> None:
     )
     remake = TitleSuggestion("tt0000002", "Snow White", 2012, "movie")
     assert best_movie_match("snow white", [SNOW_2025, remake]) == [SNOW_2025, remake]
+    matrix = [TitleSuggestion("tt0133093", "The Matrix", 1999, "movie")]
+    assert (
+        best_movie_match(
+            "matrix", [*matrix, TitleSuggestion("tt0234215", "The Matrix Reloaded", 2003, "movie")]
+        )
+        == matrix[0]
+    )
+
+
+def test_a_number_ending_a_title_is_not_taken_for_a_year() -> None:
+    sequel = TitleSuggestion("tt1856101", "Blade Runner 2049", 2017, "movie")
+    original = TitleSuggestion("tt0083658", "Blade Runner", 1982, "movie")
+    assert best_movie_match("Blade Runner 2049", [sequel, original]) == sequel
+    assert best_movie_match("blade runner 1982", [sequel, original]) == original
+    assert best_movie_match("1917", [TitleSuggestion("tt8579674", "1917", 2019, "movie")]).year == 2019
+
+
+def test_a_single_movie_titled_otherwise_is_only_a_candidate() -> None:
+    series = TitleSuggestion("tt0903747", "Breaking Bad", 2008, "tvSeries")
+    spin_off = TitleSuggestion("tt9243946", "El Camino: A Breaking Bad Movie", 2019, "movie")
+    assert best_movie_match("breaking bad", [series, spin_off]) == [spin_off]
 
 
 def test_token_bucket_spaces_requests() -> None:
@@ -403,3 +444,98 @@ def test_budgeted_hosts_are_the_sites_own() -> None:
     assert not any(map(prod, ["m.media-amazon.com", "notimdb.com", "fls-na.amazon.com"]))
     replica = imdb_host_matcher("http://127.0.0.1:8765")
     assert replica("127.0.0.1") and not replica("localhost")
+
+
+class _PagedSession:
+    """A browser session whose reviews page (25 reviews, 60 announced, cursor ``C1``) comes from the
+    replica's renderer and whose GraphQL answers come from ``answer(after)``; no browser."""
+
+    timeout_ms = 1000
+
+    def __init__(self, answer: Callable[[str], dict]) -> None:
+        first = [_stored(n) for n in range(25)]
+        self.html = reviews_page(
+            _MOVIE, first, 60, "C1", True, "https://www.imdb.com", sort={}, query_hash="h", renamed=False
+        )
+        self.answer = answer
+        self.requests = 0
+
+    def new_page(self) -> object:
+        return object()
+
+    def close_page(self, page: object) -> None:
+        pass
+
+    def open_document(self, page: object, url: str, movie_id: str | None = None) -> Document:
+        return Document.from_html(self.html, url)
+
+    def fetch_text(self, page: object, request: Any, refresh_url: str) -> str:
+        self.requests += 1
+        assert self.requests <= 20, "the scrape keeps following IMDb's cursors"
+        return json.dumps(self.answer(json.loads(request.body)["variables"]["after"]))
+
+    def scrape(self) -> ReviewScrape:
+        """A scrape of the movie whose "25 more" request is known (no click to capture it)."""
+        scrape = ReviewScrape(self, _MOVIE.movie_id, "https://www.imdb.com/title/tt12345678/reviews/")  # type: ignore[arg-type]
+        query = PersistedQuery(
+            "https://caching.graphql.imdb.com/",
+            "POST",
+            {},
+            {"const": _MOVIE.movie_id, "after": "X"},
+            {"persistedQuery": {"sha256Hash": "h", "version": 1}},
+        )
+        scrape._learn_query = lambda page: (query, None)  # type: ignore[method-assign]
+        return scrape
+
+
+_MOVIE = StoredMovie("tt12345678", "T", "T", 2024, 97, ["Drama"], "p", 6.4, 1234, None, 55, date(2024, 6, 1))
+
+
+def _stored(number: int) -> StoredReview:
+    return StoredReview(
+        f"rw{1_000_000 + number}", _MOVIE.movie_id, "a", "ur1", 7, "s", "t", date(2024, 6, 2), 1, 0, False
+    )
+
+
+def _answer(numbers: range, cursor: str) -> dict:
+    """A GraphQL page of the reviews ``numbers`` that says more follow after ``cursor``."""
+    edges = [{"node": graphql_node(_stored(n))} for n in numbers]
+    page_info = {"endCursor": cursor, "hasNextPage": True}
+    return {"data": {"title": {"reviews": {"total": 60, "pageInfo": page_info, "edges": edges}}}}
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        pytest.param(
+            lambda after: _answer(range(25, 50), "C1"), "lead back to a page already read", id="stuck"
+        ),
+        pytest.param(
+            lambda after: _answer(range(25, 50), "C2") if after == "C1" else _answer(range(50, 60), "C1"),
+            "lead back to a page already read",
+            id="cycle",
+        ),
+        pytest.param(lambda after: _answer(range(0), f"{after}+"), "3 review pages in a row", id="empty"),
+        pytest.param(lambda after: _answer(range(25), f"{after}+"), "3 review pages in a row", id="repeats"),
+    ],
+)
+def test_review_pages_that_go_nowhere_end_the_scrape_with_an_error(
+    answer: Callable[[str], dict], message: str
+) -> None:
+    session = _PagedSession(answer)
+    scrape = session.scrape()
+    read: list[str] = []
+    with pytest.raises(ServerError, match=message):
+        for batch in scrape:
+            read += [review.review_id for review in batch]
+    # What was read is kept (each page is stored as it comes), never twice, and not called complete.
+    assert len(read) == len(set(read)) == scrape.scraped >= 25 and not scrape.complete
+    assert session.requests <= 3
+
+
+def test_a_graphql_error_without_usable_data_is_imdbs_message_not_a_layout_change() -> None:
+    session = _PagedSession(
+        lambda after: {"errors": [{"message": "Internal error"}], "data": {"title": None}}
+    )
+    with pytest.raises(ServerError, match="Internal error"):
+        list(session.scrape())

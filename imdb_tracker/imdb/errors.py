@@ -24,6 +24,15 @@ class MovieNotFound(ImdbError):
         self.movie_id = movie_id
 
 
+class TitleMoved(ImdbError):
+    """IMDb answers a title id with the page of another title (titles merged or redirected)."""
+
+    def __init__(self, movie_id: str, other_id: str) -> None:
+        super().__init__(f"IMDb shows {other_id} for {movie_id} (merged or moved): track {other_id} instead")
+        self.movie_id = movie_id
+        self.other_id = other_id
+
+
 class SignInRequired(ImdbError):
     """IMDb shows its sign-in card instead of the reviews."""
 

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urljoin
 
-from imdb_tracker.imdb.errors import LayoutChanged
+from imdb_tracker.imdb.errors import LayoutChanged, TitleMoved
 from imdb_tracker.imdb.jsonpath import lookup, require
 from imdb_tracker.imdb.models import MovieMetadata, Review
 
@@ -47,6 +47,19 @@ def _text(value: Any) -> str | None:
     return html.unescape(value) if isinstance(value, str) and value else None
 
 
+def check_title_id(page_id: Any, movie_id: str) -> None:
+    """Raise :class:`TitleMoved` when a page names a title id (``page_id``) other than ``movie_id``
+    (IMDb redirects a merged title to the one kept); a page that names none passes."""
+    if isinstance(page_id, str) and page_id.startswith("tt") and page_id != movie_id:
+        raise TitleMoved(movie_id, page_id)
+
+
+def _rating(value: Any) -> int | None:
+    """A reviewer's rating: 1..10, else None."""
+    rating = _int(value)
+    return rating if rating is not None and 1 <= rating <= 10 else None
+
+
 def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
@@ -56,8 +69,10 @@ def _float(value: Any) -> float | None:
 
 
 def parse_title_next_data(next_data: dict[str, Any], movie_id: str, url: str = "") -> MovieMetadata:
-    """Metadata from the title page ``__NEXT_DATA__`` (paths in STRUCTURE.md)."""
+    """Metadata from the title page ``__NEXT_DATA__`` (paths in STRUCTURE.md); raises
+    :class:`TitleMoved` when the page is another title's."""
     fold = require(next_data, TITLE_ROOT, kind=dict, url=url)
+    check_title_id(lookup(fold, "id"), movie_id)
     main = lookup(next_data, "props.pageProps.mainColumnData", {})
     title = html.unescape(require(fold, "titleText.text", kind=str, prefix=TITLE_ROOT, url=url))
     genres = lookup(fold, "genres.genres")
@@ -131,15 +146,15 @@ def _date(value: Any, path: str, url: str) -> date:
 
 
 def _review_from_page_item(item: Any, movie_id: str, where: str, url: str) -> Review:
+    check_title_id(lookup(item, "titleId"), movie_id)
     review = require(item, "review", kind=dict, prefix=where, url=url)
     where = f"{where}.review"
-    rating = lookup(review, "authorRating")
     return Review(
         review_id=require(review, "reviewId", kind=str, prefix=where, url=url),
         movie_id=movie_id,
         author=html.unescape(require(review, "author.username.text", kind=str, prefix=where, url=url)),
         author_id=lookup(review, "author.userId"),
-        rating=_int(rating),
+        rating=_rating(lookup(review, "authorRating")),
         title=_text(lookup(review, "reviewSummary")),
         text=html_to_text(require(review, "reviewText", kind=str, prefix=where, url=url)),
         submitted_at=_date(
@@ -157,7 +172,7 @@ def _review_from_node(node: Any, movie_id: str, where: str, url: str) -> Review:
         movie_id=movie_id,
         author=html.unescape(require(node, "author.username.text", kind=str, prefix=where, url=url)),
         author_id=lookup(node, "author.userId"),
-        rating=_int(lookup(node, "authorRating")),
+        rating=_rating(lookup(node, "authorRating")),
         title=_text(lookup(node, "summary.originalText")),
         text=html_to_text(require(node, "text.originalText.plaidHtml", kind=str, prefix=where, url=url)),
         submitted_at=_date(

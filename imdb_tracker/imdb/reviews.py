@@ -36,6 +36,9 @@ MORE_BUTTON = "div[data-testid=tturv-pagination] button"
 _MORE_TEXT = re.compile(r"\bmore\b", re.IGNORECASE)
 CLICK_ATTEMPTS = 3
 MAX_RELEARNS = 2
+MAX_PAGES_WITHOUT_NEWS = 3
+"""Review pages in a row that bring no review not yet seen, after which the scrape stops with an
+error instead of following a cursor chain that goes nowhere."""
 
 
 class SeenIds:
@@ -122,7 +125,10 @@ class ReviewScrape:
             self.announced_count = current.total
             yield from self._accept(current)
             pages_on_tab = 0
+            followed: set[str | None] = set()
+            pages_without_news = 0
             while current.has_next_page and self._room != 0:
+                followed.add(current.end_cursor)
                 if pages_on_tab == self.pages_per_tab:
                     self._session.close_page(page)
                     gc.collect()  # Playwright's request objects form reference cycles
@@ -133,15 +139,18 @@ class ReviewScrape:
                 following = self._next_page(page, current.end_cursor)
                 if self.announced_count is None:
                     self.announced_count = following.total
-                if (
-                    not following.reviews
-                    and following.has_next_page
-                    and following.end_cursor == current.end_cursor
-                ):
-                    raise ServerError(
-                        f"IMDb returned an empty page that does not advance at {self.reviews_url}"
-                    )
+                scraped_before = self.scraped
                 yield from self._accept(following)
+                if following.has_next_page and following.end_cursor in followed:
+                    raise ServerError(
+                        f"IMDb's review pages lead back to a page already read at {self.reviews_url}"
+                    )
+                pages_without_news = 0 if self.scraped > scraped_before else pages_without_news + 1
+                if pages_without_news == MAX_PAGES_WITHOUT_NEWS and following.has_next_page:
+                    raise ServerError(
+                        f"IMDb returned {MAX_PAGES_WITHOUT_NEWS} review pages in a row without a new "
+                        f"review at {self.reviews_url}"
+                    )
                 current = following
         finally:
             self._session.close_page(page)
@@ -221,7 +230,10 @@ class ReviewScrape:
                 self._open_reviews_page(page)
                 self._query, _ = self._learn_query(page)
                 continue
-            if errors and not isinstance(payload.get("data"), dict):
-                raise ServerError(f"IMDb GraphQL {OPERATION} failed: {errors[0]}")
-            return parse_reviews_graphql(payload, self.movie_id, self._query.endpoint)
+            try:
+                return parse_reviews_graphql(payload, self.movie_id, self._query.endpoint)
+            except LayoutChanged:
+                if errors:  # IMDb's own message, not a layout change (and retried)
+                    raise ServerError(f"IMDb GraphQL {OPERATION} failed: {errors[0]}") from None
+                raise
         raise AssertionError("unreachable")
