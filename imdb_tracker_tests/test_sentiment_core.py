@@ -135,6 +135,9 @@ def test_answer_validation_fails_only_the_reviews_with_wrong_entries() -> None:
     [
         ('{"reviews": [{"n": 1', "invalid JSON"),
         ("", "invalid JSON"),
+        ("I cannot score these reviews.", "invalid JSON"),
+        ('```json\n{"reviews": [{"n": 1}\n```', "invalid JSON"),
+        ('Scores: {"reviews": [{"n": 1, "story": 1}]}', "answer does not match the schema"),
         ('{"reviews": [{"n": 1, "story": 1}]}', "answer does not match the schema"),
         ('{"scores": []}', "answer does not match the schema"),
     ],
@@ -143,6 +146,21 @@ def test_unusable_answer_fails_every_review_of_the_request(content: str, reason:
     outcome = parse_answer(content, _packed(2))
     assert set(outcome) == {1, 2}
     assert all(isinstance(v, str) and v.startswith(reason) for v in outcome.values())
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        "```json\n{}\n```",
+        "```\n{}\n```",
+        "Here are the scores:\n{}\nLet me know if you need more.",
+    ],
+)
+def test_an_answer_wrapped_in_a_fence_or_words_is_read(wrap: str) -> None:
+    """OpenAI-compatible servers without structured outputs often wrap the JSON object."""
+    content = wrap.replace("{}", json.dumps({"reviews": [_entry(1), _entry(2, overall=-1)]}, indent=1))
+    outcome = parse_answer(content, _packed(2))
+    assert [outcome[1].overall, outcome[2].overall] == [2, -1]
 
 
 def test_retry_after_accepts_seconds_milliseconds_and_http_dates() -> None:

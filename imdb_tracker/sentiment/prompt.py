@@ -229,10 +229,12 @@ class _WireAnswer(BaseModel):
 
 def parse_answer(content: str | None, packed: Sequence[PackedReview]) -> dict[int, AspectScores | str]:
     """Map each review number of the request to its validated scores or to the reason its answer was
-    unusable. A reply that is not valid JSON or not the expected shape makes every review fail."""
+    unusable. A JSON object wrapped in a code fence or in words is read too (servers without
+    structured outputs answer so); a reply that is not JSON or not the expected shape makes every
+    review fail."""
     numbers = {p.number for p in packed}
     try:
-        answer = _WireAnswer.model_validate_json(content or "")
+        answer = _read_answer(content or "")
     except ValidationError as exc:
         reason = "invalid JSON" if _is_json_error(exc) else "answer does not match the schema"
         return dict.fromkeys(numbers, f"{reason}: {_first_error(exc)}")
@@ -248,6 +250,30 @@ def parse_answer(content: str | None, packed: Sequence[PackedReview]) -> dict[in
     for number in numbers:
         outcome.setdefault(number, "review missing from the answer")
     return outcome
+
+
+_FENCED = re.compile(r"^\s*```[\w-]*\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
+
+
+def _embedded_json(content: str) -> str | None:
+    """The JSON object in a reply that wraps it: a Markdown code fence, or words before and after
+    it, as OpenAI-compatible servers without structured outputs answer (None when there is none)."""
+    fenced = _FENCED.match(content)
+    if fenced:
+        return fenced.group(1)
+    start, end = content.find("{"), content.rfind("}")
+    return content[start : end + 1] if 0 <= start < end else None
+
+
+def _read_answer(content: str) -> _WireAnswer:
+    """The reply as the wire answer, else the JSON object it wraps; raises ValidationError."""
+    try:
+        return _WireAnswer.model_validate_json(content)
+    except ValidationError as exc:
+        embedded = _embedded_json(content)
+        if embedded is None or not _is_json_error(exc):
+            raise
+        return _WireAnswer.model_validate_json(embedded)
 
 
 def _is_json_error(exc: ValidationError) -> bool:
