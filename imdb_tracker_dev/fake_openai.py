@@ -6,12 +6,13 @@ JSON with a realistic ``usage`` (tokens counted by a word/punctuation rule close
 system prompt is reported as cached from its second use on when it is at least 1,024 tokens, in
 128-token steps, like OpenAI's prompt cache). Also serves the Batch API: ``/v1/files``,
 ``/v1/files/{id}/content``, ``/v1/batches`` and ``/v1/batches/{id}``. Per-aspect summary requests
-(schema ``aspect_summaries``) get a deterministic summary of the quotes they carry
+(recognised by their system prompt) get a deterministic summary of the quotes they carry
 (:func:`summarise_quotes`).
 
 Faults can be injected: a fixed latency per request, HTTP statuses for chosen request numbers
 (429 with ``Retry-After``, 500…), and malformed answers for chosen review ids (``"invalid_json"``,
-``"missing"``, ``"out_of_range"``). Counters: ``requests``, ``reviews_seen``, ``statuses``.
+``"missing"``, ``"out_of_range"``), and parameters can be refused as servers and models without
+structured outputs or temperature refuse them. Counters: ``requests``, ``reviews_seen``, ``statuses``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from imdb_tracker.reception.summaries import SCHEMA_NAME as SUMMARY_SCHEMA_NAME
+from imdb_tracker.reception.summaries import SYSTEM_PROMPT as SUMMARY_SYSTEM_PROMPT
 from imdb_tracker.sentiment.models import ReviewInput
 from imdb_tracker.sentiment.offline import OfflineAnalyser
 from imdb_tracker.sentiment.prompt import WIRE_KEYS
@@ -58,6 +59,10 @@ class FakeOpenAI:
     """Review id -> kind of wrong answer for requests containing that review."""
     malformed_times: int | None = None
     """How many requests per review get the wrong answer (None: all)."""
+    refused_parameters: set[str] = field(default_factory=set)
+    """Request parameters answered with HTTP 400 naming them, as OpenAI words it (a server without
+    structured outputs refuses ``response_format``; reasoning models refuse ``temperature``). With
+    ``response_format`` refused, answers come in a Markdown code fence after a sentence."""
     batch_polls: int = 1
     """Batch retrievals answered "in_progress" before the batch completes."""
     requests: int = 0
@@ -104,25 +109,36 @@ class FakeOpenAI:
             with self._lock:
                 self.answered_statuses.append(status)
             return status, {"error": {"message": f"injected HTTP {status}", "type": "injected", "code": None}}
+        refused = sorted(self.refused_parameters & body.keys())
+        if refused:
+            with self._lock:
+                self.answered_statuses.append(400)
+            message = f"Unsupported parameter: '{refused[0]}' is not supported with this model."
+            error = {"message": message, "type": "invalid_request_error", "param": refused[0]}
+            return 400, {"error": {**error, "code": "unsupported_parameter"}}
+        schema_refused = "response_format" in self.refused_parameters
         response_format = body.get("response_format") or {}
-        if response_format.get("type") != "json_schema" or not response_format["json_schema"].get("strict"):
+        strict = response_format.get("type") == "json_schema" and response_format["json_schema"].get("strict")
+        if not (strict or schema_refused):
             return 400, {
                 "error": {"message": "expected a strict json_schema response_format", "type": "invalid"}
             }
         messages = body.get("messages") or []
         system = next((m["content"] for m in messages if m["role"] == "system"), "")
         user = next((m["content"] for m in messages if m["role"] == "user"), "")
-        if response_format["json_schema"].get("name") == SUMMARY_SCHEMA_NAME:
+        if system == SUMMARY_SYSTEM_PROMPT:
             with self._lock:
                 self.summary_requests += 1
                 self.answered_statuses.append(200)
             content = json.dumps({"summaries": summarise_quotes(user)})
-            return 200, self._completion(body.get("model", "fake"), system, messages, content)
-        reviews = _parse_reviews(user)
-        with self._lock:
-            self.reviews_seen.extend(review_id for _, review_id, _ in reviews)
-            self.answered_statuses.append(200)
-        content = self._answer(reviews)
+        else:
+            reviews = _parse_reviews(user)
+            with self._lock:
+                self.reviews_seen.extend(review_id for _, review_id, _ in reviews)
+                self.answered_statuses.append(200)
+            content = self._answer(reviews)
+        if schema_refused:
+            content = f"Here are the scores:\n```json\n{content}\n```"
         return 200, self._completion(body.get("model", "fake"), system, messages, content)
 
     def _answer(self, reviews: list[tuple[int, str, str]]) -> str:

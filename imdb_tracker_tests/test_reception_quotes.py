@@ -11,8 +11,8 @@ from sqlalchemy import Engine, text
 from imdb_tracker.defs.reception.assets import aspect_quotes
 from imdb_tracker.imdb.models import review_content_hash
 from imdb_tracker.reception.quotes import QuoteSource, candidates, pick, similarity, words
-from imdb_tracker.reception.summaries import reviews_hash, user_message
-from imdb_tracker.sentiment.models import ASPECTS, ReviewInput
+from imdb_tracker.reception.summaries import AspectSummariser, reviews_hash, user_message
+from imdb_tracker.sentiment.models import ASPECTS, Prices, ReviewInput
 from imdb_tracker.sentiment.offline import AspectSentence, OfflineAnalyser
 from imdb_tracker_dev.fake_openai import FakeOpenAI, summarise_quotes
 from imdb_tracker_tests.pipeline_support import pipeline_resources
@@ -120,6 +120,18 @@ def test_the_summary_cache_key_is_the_set_of_reviews_and_their_content() -> None
             "summary": f"1 quotes praise the acting, 1 criticise it. Praise: {GOOD} Criticism: {BAD}",
         }
     ]
+
+
+def test_summaries_come_from_a_server_without_structured_outputs(fake_openai: FakeOpenAI) -> None:
+    fake_openai.refused_parameters = {"response_format", "temperature"}
+    summariser = AspectSummariser(
+        api_key="sk-test", base_url=fake_openai.base_url, model="m", prices=Prices()
+    )
+    evidence = pick(candidates([source("rw1", GOOD), source("rw2", BAD)], fixed({GOOD: 2.0, BAD: -2.0})), 3)
+    expected = {"acting": summarise_quotes(user_message("Film (2000)", evidence))[0]["summary"]}
+    assert summariser.summarise("Film (2000)", evidence).summaries == expected
+    assert summariser.summarise("Film (2000)", evidence).summaries == expected
+    assert fake_openai.answered_statuses == [400, 400, 200, 200]  # refused once per parameter
 
 
 # --- the asset on PostgreSQL ----------------------------------------------------------------------

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from types import SimpleNamespace
 
+import httpx
+import openai
 import pytest
 from pydantic import SecretStr
 
@@ -25,6 +27,7 @@ from imdb_tracker.sentiment import (
     needs_scoring,
 )
 from imdb_tracker.sentiment.cache import input_hash
+from imdb_tracker.sentiment.chat_api import refused_parameter
 from imdb_tracker.sentiment.openai_backend import retry_after_seconds
 from imdb_tracker.sentiment.prompt import (
     RESPONSE_FORMAT,
@@ -161,6 +164,28 @@ def test_an_answer_wrapped_in_a_fence_or_words_is_read(wrap: str) -> None:
     content = wrap.replace("{}", json.dumps({"reviews": [_entry(1), _entry(2, overall=-1)]}, indent=1))
     outcome = parse_answer(content, _packed(2))
     assert [outcome[1].overall, outcome[2].overall] == [2, -1]
+
+
+def _bad_request(message: str, param: str | None = None) -> openai.BadRequestError:
+    response = httpx.Response(400, request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions"))
+    return openai.BadRequestError(message, response=response, body={"message": message, "param": param})
+
+
+@pytest.mark.parametrize(
+    ("error", "refused"),
+    [
+        (_bad_request("Unsupported value: 'temperature' does not support 0.0", "temperature"), "temperature"),
+        (_bad_request("response_format type json_schema is not supported"), "response_format"),
+        (_bad_request("this model does not support structured outputs"), "response_format"),
+        (_bad_request("'messages' must contain the word 'json'", "messages"), None),
+        (_bad_request("maximum context length is 128000 tokens"), None),
+        (openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/")), None),
+    ],
+)
+def test_a_refusal_names_the_optional_parameter_to_drop(error: Exception, refused: str | None) -> None:
+    sent = {"model": "m", "messages": [], "response_format": {}, "temperature": 0.0}
+    assert refused_parameter(error, sent) == refused
+    assert refused_parameter(error, {"model": "m", "messages": []}) is None  # only what was sent
 
 
 def test_retry_after_accepts_seconds_milliseconds_and_http_dates() -> None:

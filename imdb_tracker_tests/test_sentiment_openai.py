@@ -143,6 +143,23 @@ def test_client_errors_are_not_retried(fake_openai: FakeOpenAI) -> None:
     assert all(r.error and r.error.startswith("HTTP 400") for r in run.results)
 
 
+def test_a_server_refusing_the_schema_and_the_temperature_is_asked_without_them(
+    fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Servers without structured outputs, and reasoning models, refuse these parameters; the fake
+    then answers in a code fence after a sentence, as such servers do."""
+    fake_openai.refused_parameters = {"response_format", "temperature"}
+    with caplog.at_level(logging.WARNING):
+        run = _backend(fake_openai, batch_size=3, concurrency=1).score(_reviews(9))
+    _assert_scored_by_content(run.results, _reviews(9))
+    # The first request is refused once per parameter; the later two are sent without both.
+    assert fake_openai.answered_statuses == [400, 400, 200, 200, 200]
+    assert [r.getMessage().split(" (")[0] for r in caplog.records if "refuses" in r.getMessage()] == [
+        "the API refuses response_format",
+        "the API refuses temperature",
+    ]
+
+
 def test_batch_api_mode_uploads_polls_downloads_and_bills_half(fake_openai: FakeOpenAI) -> None:
     fake_openai.batch_polls = 2
     fake_openai.malformed = {"rw004": "missing"}

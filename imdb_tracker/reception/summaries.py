@@ -7,29 +7,28 @@ candidates (``QUOTES_PER_SIDE`` praising and as many critical sentences per aspe
 come from: the hash of their ids and content hashes (:func:`reviews_hash`), with the model and
 prompt version. While that set is unchanged no request is made; usage and cost are counted from the
 API's usage fields and priced like the scoring (:class:`~imdb_tracker.sentiment.models.Prices`).
-Transport errors are retried by the ``openai`` client (bounded, with backoff).
+Transport errors are retried by the ``openai`` client (bounded, with backoff); a server that
+refuses the schema or the temperature is asked without them, and an answer wrapped in a code fence
+is read (:mod:`imdb_tracker.sentiment.chat_api`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Engine
 
 from imdb_tracker.db.reception import replace_summaries, stored_summaries
 from imdb_tracker.reception.quotes import Candidate, pick
+from imdb_tracker.sentiment.chat_api import ChatCompletions, read_json_reply
 from imdb_tracker.sentiment.models import ASPECTS, Prices, Usage
 
-if TYPE_CHECKING:
-    from openai import OpenAI
-
-SUMMARY_PROMPT_VERSION = "aspect-summary-v1"
+SUMMARY_PROMPT_VERSION = "aspect-summary-v2"
 QUOTES_PER_SIDE = 8
 SCHEMA_NAME = "aspect_summaries"
 _MAX_OUTPUT_TOKENS_PER_ASPECT = 90
@@ -42,7 +41,8 @@ reviewers praise and what they criticise, weighted by how many quotes say it. Us
 quotes say; do not invent names, facts or scores, and do not copy a quote word for word.
 Aspects: storytelling (plot, script, characters, pacing), acting, cinematography (visuals,
 effects, design), music_sound (score, songs, sound), themes (messages and values).
-Answer with the JSON object the schema describes: one entry per aspect you were given."""
+Answer with JSON only: {"summaries": [{"aspect": "<aspect>", "summary": "<text>"}, ...]}, one
+entry per aspect you were given, "aspect" being its name as written above."""
 
 RESPONSE_FORMAT: dict[str, Any] = {
     "type": "json_schema",
@@ -134,8 +134,8 @@ class AspectSummariser:
         self.prompt_version = SUMMARY_PROMPT_VERSION
         from openai import OpenAI  # imported on first use: most deployments run without an API key
 
-        self._client: OpenAI = OpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        self._completions = ChatCompletions(
+            OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
         )
 
     def summarise(self, movie: str, evidence: Mapping[tuple[str, str], Sequence[Candidate]]) -> SummaryRun:
@@ -144,7 +144,7 @@ class AspectSummariser:
 
         aspects = sorted({aspect for aspect, _ in evidence})
         try:
-            completion = self._client.chat.completions.create(
+            completion = self._completions.create(
                 model=self.model,
                 messages=[
                     {"role": "system", "content": SYSTEM_PROMPT},
@@ -166,8 +166,8 @@ class AspectSummariser:
         )
         content = completion.choices[0].message.content if completion.choices else None
         try:
-            answer = _Answer.model_validate(json.loads(content or ""))
-        except (json.JSONDecodeError, ValidationError) as exc:
+            answer = read_json_reply(_Answer, content or "")
+        except ValidationError as exc:
             raise SummaryError(f"unusable summary answer: {str(exc).splitlines()[0]}") from None
         summaries = {e.aspect: e.summary.strip() for e in answer.summaries if e.aspect in aspects}
         if not summaries:

@@ -3,11 +3,12 @@
 Several reviews go into one request after a stable system prompt (so the provider's prompt cache
 applies); a review longer than ``max_review_tokens`` (800 estimated tokens, about 680 real ones) is
 shortened in the middle, which drops under 5 % of review text (``benchmarks/sentiment.py``). The
-answer follows a strict JSON schema and is validated per review. Transport errors
-(429, 5xx, timeouts) are retried with exponential backoff honouring ``Retry-After``; wrong answers
-(invalid JSON, schema violations, missing reviews) are re-asked for the affected reviews only, one
-review per request, a bounded number of times, after which those reviews are recorded as failed
-and the rest kept.
+answer follows a strict JSON schema and is validated per review; a server that refuses the schema
+or the temperature is asked without them (:class:`~imdb_tracker.sentiment.chat_api.ChatCompletions`).
+Transport errors (429, 5xx, timeouts) are retried with exponential backoff honouring
+``Retry-After``; wrong answers (invalid JSON, schema violations, missing reviews) are re-asked for
+the affected reviews only, one review per request, a bounded number of times, after which those
+reviews are recorded as failed and the rest kept.
 
 With ``batch_api=True`` the requests go through the Batch API instead (half price, results within
 24 hours); each re-ask round is then another batch job.
@@ -28,6 +29,7 @@ import openai
 from openai import OpenAI
 
 from imdb_tracker.sentiment.batch_api import BatchJobError, run_batch_job
+from imdb_tracker.sentiment.chat_api import ChatCompletions
 from imdb_tracker.sentiment.models import (
     BATCH_API_PRICE_FACTOR,
     LIST_PRICES,
@@ -118,6 +120,7 @@ class OpenAIBackend:
         self.batch_max_wait = batch_max_wait
         self._sleep = sleep
         self._client = OpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
+        self._completions = ChatCompletions(self._client)
 
     def __repr__(self) -> str:
         return f"OpenAIBackend(model={self.model!r}, base_url={str(self._client.base_url)!r})"
@@ -207,7 +210,7 @@ class OpenAIBackend:
         body = self._body(packed)
         for attempt in range(self.retry.max_transport_retries + 1):
             try:
-                completion = self._client.chat.completions.create(**body)
+                completion = self._completions.create(**body)
             except _RETRYABLE as exc:
                 if attempt == self.retry.max_transport_retries:
                     return _failed(packed, f"gave up after {attempt + 1} attempts: {_describe(exc)}")

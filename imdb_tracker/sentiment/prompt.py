@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from imdb_tracker.sentiment.chat_api import is_json_error, read_json_reply
 from imdb_tracker.sentiment.models import SCORE_FIELDS, AspectScores, ReviewInput
 
 PROMPT_VERSION = "aspects-v2"
@@ -234,9 +235,9 @@ def parse_answer(content: str | None, packed: Sequence[PackedReview]) -> dict[in
     review fail."""
     numbers = {p.number for p in packed}
     try:
-        answer = _read_answer(content or "")
+        answer = read_json_reply(_WireAnswer, content or "")
     except ValidationError as exc:
-        reason = "invalid JSON" if _is_json_error(exc) else "answer does not match the schema"
+        reason = "invalid JSON" if is_json_error(exc) else "answer does not match the schema"
         return dict.fromkeys(numbers, f"{reason}: {_first_error(exc)}")
     outcome: dict[int, AspectScores | str] = {}
     for entry in answer.reviews:
@@ -250,34 +251,6 @@ def parse_answer(content: str | None, packed: Sequence[PackedReview]) -> dict[in
     for number in numbers:
         outcome.setdefault(number, "review missing from the answer")
     return outcome
-
-
-_FENCED = re.compile(r"^\s*```[\w-]*\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
-
-
-def _embedded_json(content: str) -> str | None:
-    """The JSON object in a reply that wraps it: a Markdown code fence, or words before and after
-    it, as OpenAI-compatible servers without structured outputs answer (None when there is none)."""
-    fenced = _FENCED.match(content)
-    if fenced:
-        return fenced.group(1)
-    start, end = content.find("{"), content.rfind("}")
-    return content[start : end + 1] if 0 <= start < end else None
-
-
-def _read_answer(content: str) -> _WireAnswer:
-    """The reply as the wire answer, else the JSON object it wraps; raises ValidationError."""
-    try:
-        return _WireAnswer.model_validate_json(content)
-    except ValidationError as exc:
-        embedded = _embedded_json(content)
-        if embedded is None or not _is_json_error(exc):
-            raise
-        return _WireAnswer.model_validate_json(embedded)
-
-
-def _is_json_error(exc: ValidationError) -> bool:
-    return any(err["type"] == "json_invalid" for err in exc.errors())
 
 
 def _first_error(exc: ValidationError) -> str:
