@@ -211,8 +211,11 @@ class ReviewSync:
     announced: int | None = None
     complete: bool = False
     """The scrape followed IMDb's cursor chain to its end (nothing cut by a limit or an early stop)."""
+    newest_first: bool = True
+    """IMDb served the reviews newest first, as asked (:class:`~imdb_tracker.imdb.reviews.ReviewScrape`)."""
     removal_evidence: bool = False
-    """Complete, and returned about as many reviews as IMDb announces: counts towards removals."""
+    """Complete, newest first, and returned about as many reviews as IMDb announces: counts towards
+    removals."""
     removed: int = 0
     stored: int = 0
     lock_wait_s: float = 0.0
@@ -233,7 +236,8 @@ def sync_reviews(
     movie's writer lock (:func:`~imdb_tracker.db.locks.movie_writer_lock`) throughout.
 
     ``incremental`` stops at the first page that is wholly stored and unchanged (new reviews are on
-    the first pages); otherwise every page is read. Only a complete scrape that returned about as
+    the first pages), unless IMDb served the reviews out of date order (then new ones may be on any
+    page); otherwise every page is read. Only a complete, newest-first scrape that returned about as
     many reviews as IMDb announces counts as evidence for removals, and a review is marked removed
     after :data:`~imdb_tracker.db.reviews.REMOVAL_EVIDENCE` such scrapes in a row missed it. A
     failed, partial or incremental scrape never hides anything. ``on_page`` is called after each
@@ -254,12 +258,15 @@ def sync_reviews(
                 sync.scraped, sync.announced = scrape.scraped, scrape.announced_count
                 if on_page is not None:
                     on_page(sync)
-                if incremental and counts.new == counts.updated == 0:
+                if incremental and scrape.newest_first and counts.new == counts.updated == 0:
                     break
         finally:
             scrape.close()
         sync.scraped, sync.announced, sync.complete = scrape.scraped, scrape.announced_count, scrape.complete
-        sync.removal_evidence = sync.complete and within_count_tolerance(sync.scraped, sync.announced)
+        sync.newest_first = scrape.newest_first
+        sync.removal_evidence = (
+            sync.complete and sync.newest_first and within_count_tolerance(sync.scraped, sync.announced)
+        )
         with engine.begin() as conn:
             if sync.removal_evidence:
                 sync.removed = record_complete_scrape(conn, movie_id, started_at, now_utc())

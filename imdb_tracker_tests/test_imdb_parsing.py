@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -539,3 +540,21 @@ def test_a_graphql_error_without_usable_data_is_imdbs_message_not_a_layout_chang
     )
     with pytest.raises(ServerError, match="Internal error"):
         list(session.scrape())
+
+
+@pytest.mark.parametrize(
+    ("later_date", "newest_first"), [(date(2024, 6, 1), True), (date(2024, 6, 3), False)]
+)
+def test_a_review_newer_than_the_one_before_it_shows_the_order_was_not_honoured(
+    later_date: date, newest_first: bool
+) -> None:
+    """The first page's reviews are of 2024-06-02; the second page's of ``later_date``."""
+
+    def answer(after: str) -> dict:
+        edges = [{"node": graphql_node(replace(_stored(n), submitted_at=later_date))} for n in range(25, 60)]
+        last_page = {"total": 60, "pageInfo": {"endCursor": None, "hasNextPage": False}, "edges": edges}
+        return {"data": {"title": {"reviews": last_page}}}
+
+    scrape = _PagedSession(answer).scrape()
+    assert sum(len(batch) for batch in scrape) == 60 and scrape.complete
+    assert scrape.newest_first is newest_first

@@ -75,6 +75,23 @@ def test_an_edit_on_the_first_pages_is_caught_by_an_incremental_scrape(
     assert text_now == "Edited after the first scrape."
 
 
+def test_reviews_served_out_of_date_order_are_all_read_by_an_incremental_scrape(
+    clean_db: Engine, fresh_imdb_replica: Replica
+) -> None:
+    """Were IMDb to ignore ``sort=submission_date``, new reviews (no votes yet) would come last in
+    its default order: an incremental scrape that stopped at a stored page would miss them."""
+    fresh_imdb_replica.ignores_review_sort = True
+    with replica_browser(fresh_imdb_replica) as client:
+        full = sync_reviews(client, clean_db, CLASSIC)
+        assert (full.complete, full.newest_first, full.removal_evidence) == (True, False, False)
+        added = [fresh_imdb_replica.add_review(CLASSIC, text=f"Posted later, number {n}.") for n in range(2)]
+        sync = sync_reviews(client, clean_db, CLASSIC, incremental=True)
+    assert (sync.counts.new, sync.scraped, sync.stored, sync.newest_first) == (2, 431, 431, False)
+    with clean_db.connect() as conn:
+        stored = set(conn.execute(select(reviews.c.review_id).where(reviews.c.movie_id == CLASSIC)).scalars())
+    assert {review.review_id for review in added} <= stored
+
+
 def test_a_review_is_removed_after_two_complete_scrapes_missed_it_whatever_the_count_drift(
     clean_db: Engine, fresh_imdb_replica: Replica
 ) -> None:

@@ -14,6 +14,7 @@ import re
 from array import array
 from bisect import bisect_left
 from collections.abc import Generator, Iterator
+from datetime import date
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
@@ -79,8 +80,9 @@ class ReviewScrape:
 
     Reviews are never accumulated: each page is yielded and forgotten. While iterating,
     ``announced_count`` (what IMDb says the total is; set after the first page), ``scraped`` (reviews
-    yielded so far) and ``complete`` (True only once the cursor chain ended with ``hasNextPage``
-    false and nothing was cut by ``max_reviews``) describe the progress.
+    yielded so far), ``complete`` (True only once the cursor chain ended with ``hasNextPage``
+    false and nothing was cut by ``max_reviews``) and ``newest_first`` (False once a review came
+    after an older one: IMDb did not honour the order asked for) describe the progress.
 
     Playwright keeps a Python object for every request a tab makes until the tab closes, so the
     scrape moves to a fresh tab (one reviews-page load) every ``pages_per_tab`` GraphQL pages to
@@ -100,6 +102,8 @@ class ReviewScrape:
         self.announced_count: int | None = None
         self.scraped = 0
         self.complete = False
+        self.newest_first = True
+        self._last_date: date | None = None
         self._session = session
         self._seen = SeenIds()
         self._query: PersistedQuery | None = None
@@ -156,6 +160,10 @@ class ReviewScrape:
             self._session.close_page(page)
 
     def _accept(self, review_page: ReviewPage) -> Iterator[list[Review]]:
+        for review in review_page.reviews:
+            if self._last_date is not None and review.submitted_at > self._last_date:
+                self.newest_first = False
+            self._last_date = review.submitted_at
         fresh = [review for review in review_page.reviews if self._seen.add(review.review_id)]
         room = self._room
         batch = fresh if room is None else fresh[:room]

@@ -141,6 +141,9 @@ class Replica:
     ``count_drift`` is added to every review count the replica announces (title page, reviews
     page, GraphQL ``total``), as IMDb's own count drifts from what its cursor chain returns.
 
+    With ``ignores_review_sort`` set, the reviews page and GraphQL serve reviews in IMDb's default
+    order (most helpful first) whatever order is asked for.
+
     Every request is logged with its arrival time (:attr:`request_log`, ``/_replica/log``).
 
     ``synthetic_range`` (first and last id, inclusive, e.g. ``("tt9100000", "tt9104999")``) serves
@@ -169,6 +172,7 @@ class Replica:
         self.waf = waf
         self.document_body_delay_s = document_body_delay_s
         self.count_drift = count_drift
+        self.ignores_review_sort = False
         self.sign_in_wall = sign_in_wall
         self.faults = list(faults)
         self.layout_changed = layout_changed
@@ -439,7 +443,7 @@ class Replica:
             offset = decode_cursor(variables.get("after"))
         except ValueError:
             return 200, {"errors": [{"message": "invalid cursor"}], "data": {"title": None}}
-        sort = variables.get("sort") or {}
+        sort = {} if self.ignores_review_sort else variables.get("sort") or {}
         ordered = self.ordered(movie_id, sort.get("by", "HELPFULNESS_SCORE"), sort.get("order", "DESC"))
         first = max(0, min(int(variables.get("first", FIRST_PAGE_SIZE)), MAX_PAGE_SIZE))
         chunk = ordered[offset : offset + first]
@@ -662,6 +666,8 @@ class _Handler(BaseHTTPRequestHandler):
         if replica.sign_in_wall and not signed_in:
             self._html(200, render.sign_in_page(movie, self.base_url))
             return
+        if replica.ignores_review_sort:
+            query = {}
         sort = {
             "by": _PAGE_SORTS.get(query.get("sort", "featured"), "HELPFULNESS_SCORE"),
             "order": "ASC" if query.get("dir") == "asc" else "DESC",

@@ -155,6 +155,11 @@ def movie_reviews(
             max_reviews=config.max_reviews,
             on_page=lambda s: context.log.debug(f"{movie_id}: {s.counts.total} reviews stored so far"),
         )
+    if not sync.newest_first:
+        context.log.warning(
+            f"{movie_id}: IMDb served the reviews out of date order, so every page was read and the "
+            "scrape does not count towards removals"
+        )
     if not sync.complete:
         how = "incremental" if config.incremental else "partial"
         context.log.info(
@@ -182,6 +187,7 @@ def reviews_materialization(engine: Engine, sync: ReviewSync, seconds: float) ->
         "scraped": sync.scraped,
         "announced": sync.announced,
         "complete": sync.complete,
+        "newest_first": sync.newest_first,
         "removal_evidence": sync.removal_evidence,
         "stored": sync.stored,
         "writer_lock_wait_s": round(sync.lock_wait_s, 1),
