@@ -34,6 +34,8 @@ REPO = Path(__file__).resolve().parent.parent
         ("www.imdb.com/title/tt0033467", "tt0033467"),
         ("https://www.imdb.com/es-es/title/tt0033467/?ref_=nv_sr_srsg_0", "tt0033467"),
         ("TT0033467", "tt0033467"),
+        ("tt00133093", "tt0133093"),  # a zero too many: IMDb's form has seven digits at least
+        ("https://www.imdb.com/title/tt00133093/", "tt0133093"),
     ],
 )
 def test_parse_movie_id_accepts_the_three_forms(ref: str, expected: str) -> None:

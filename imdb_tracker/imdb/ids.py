@@ -19,20 +19,26 @@ def parse_movie_id(ref: str) -> str:
 
     Accepts ``tt0033467``, ``0033467`` (the original tool's form) and
     ``https://www.imdb.com/title/tt0033467/...`` (also with a locale such as ``/de/`` or
-    ``/es-es/``, and ``m.imdb.com``). Raises :class:`InvalidMovieId` otherwise.
+    ``/es-es/``, and ``m.imdb.com``), with the number in IMDb's own form (``tt00133093`` is
+    ``tt0133093``). Raises :class:`InvalidMovieId` otherwise.
     """
     text = ref.strip()
     if _TT_ID.match(text):
-        return text.lower()
+        return _canonical(text[2:])
     if _BARE_DIGITS.match(text):
-        return f"tt{text}"
+        return _canonical(text)
     if "://" in text or text.startswith(("www.imdb.com", "imdb.com", "m.imdb.com")):
         url = urlparse(text if "://" in text else f"https://{text}")
         match = _URL_PATH.match(url.path)
         if url.hostname in _IMDB_HOSTS and match:
-            return match.group(1).lower()
+            return _canonical(match.group(1)[2:])
         raise InvalidMovieId(ref, "not an IMDb title URL (expected https://www.imdb.com/title/tt…/)")
     raise InvalidMovieId(ref, "expected an IMDb id like tt0033467, 0033467 or a title URL")
+
+
+def _canonical(digits: str) -> str:
+    """``tt`` and the number in at least seven digits, as IMDb writes it: ``00133093`` is ``tt0133093``."""
+    return f"tt{int(digits):07d}"
 
 
 def is_id_like(ref: str) -> bool:
