@@ -11,8 +11,9 @@ system prompt is reported as cached from its second use on when it is at least 1
 
 Faults can be injected: a fixed latency per request, HTTP statuses for chosen request numbers
 (429 with ``Retry-After``, 500…), and malformed answers for chosen review ids (``"invalid_json"``,
-``"missing"``, ``"out_of_range"``), and parameters can be refused as servers and models without
-structured outputs or temperature refuse them. Counters: ``requests``, ``reviews_seen``, ``statuses``.
+``"missing"``, ``"out_of_range"``), parameters can be refused as servers and models without
+structured outputs or temperature refuse them, and the model can spend output tokens reasoning.
+Counters: ``requests``, ``reviews_seen``, ``statuses``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ class FakeOpenAI:
     """Request parameters answered with HTTP 400 naming them, as OpenAI words it (a server without
     structured outputs refuses ``response_format``; reasoning models refuse ``temperature``). With
     ``response_format`` refused, answers come in a Markdown code fence after a sentence."""
+    reasoning_tokens: int = 0
+    """Output tokens the model spends thinking before it answers, counted against
+    ``max_completion_tokens`` as OpenAI's reasoning models count them: when they leave no room for
+    the answer, it is empty and cut off (``finish_reason`` "length")."""
     batch_polls: int = 1
     """Batch retrievals answered "in_progress" before the batch completes."""
     requests: int = 0
@@ -139,7 +144,8 @@ class FakeOpenAI:
             content = self._answer(reviews)
         if schema_refused:
             content = f"Here are the scores:\n```json\n{content}\n```"
-        return 200, self._completion(body.get("model", "fake"), system, messages, content)
+        cap = body.get("max_completion_tokens")
+        return 200, self._completion(body.get("model", "fake"), system, messages, content, cap)
 
     def _answer(self, reviews: list[tuple[int, str, str]]) -> str:
         entries = []
@@ -168,7 +174,9 @@ class FakeOpenAI:
             self._malformed_count[review_id] = used + 1
         return kind
 
-    def _completion(self, model: str, system: str, messages: list[dict], content: str) -> dict[str, Any]:
+    def _completion(
+        self, model: str, system: str, messages: list[dict], content: str, cap: int | None = None
+    ) -> dict[str, Any]:
         prompt_tokens = sum(count_tokens(m["content"]) + _MESSAGE_OVERHEAD_TOKENS for m in messages)
         system_tokens = count_tokens(system) + _MESSAGE_OVERHEAD_TOKENS
         cached = 0
@@ -176,7 +184,12 @@ class FakeOpenAI:
             if system_tokens >= _CACHE_MIN_TOKENS and system in self._cached_prefixes:
                 cached = system_tokens // _CACHE_STEP * _CACHE_STEP
             self._cached_prefixes.add(system)
-        completion_tokens = count_tokens(content)
+        reasoning = self.reasoning_tokens
+        completion_tokens = reasoning + count_tokens(content)
+        finish_reason = "stop"
+        if cap is not None and completion_tokens > cap:
+            content, finish_reason = "", "length"
+            reasoning = completion_tokens = min(reasoning, cap)
         return {
             "id": f"chatcmpl-{next(self._ids)}",
             "object": "chat.completion",
@@ -186,7 +199,7 @@ class FakeOpenAI:
                 {
                     "index": 0,
                     "message": {"role": "assistant", "content": content, "refusal": None},
-                    "finish_reason": "stop",
+                    "finish_reason": finish_reason,
                     "logprobs": None,
                 }
             ],
@@ -195,6 +208,7 @@ class FakeOpenAI:
                 "completion_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens,
                 "prompt_tokens_details": {"cached_tokens": cached},
+                "completion_tokens_details": {"reasoning_tokens": reasoning},
             },
         }
 

@@ -122,8 +122,9 @@ def test_the_summary_cache_key_is_the_set_of_reviews_and_their_content() -> None
     ]
 
 
-def test_summaries_come_from_a_server_without_structured_outputs(fake_openai: FakeOpenAI) -> None:
+def test_summaries_come_from_a_reasoning_model_without_structured_outputs(fake_openai: FakeOpenAI) -> None:
     fake_openai.refused_parameters = {"response_format", "temperature"}
+    fake_openai.reasoning_tokens = 600  # more than the 140 output tokens asked for one aspect
     summariser = AspectSummariser(
         api_key="sk-test", base_url=fake_openai.base_url, model="m", prices=Prices()
     )
@@ -131,7 +132,8 @@ def test_summaries_come_from_a_server_without_structured_outputs(fake_openai: Fa
     expected = {"acting": summarise_quotes(user_message("Film (2000)", evidence))[0]["summary"]}
     assert summariser.summarise("Film (2000)", evidence).summaries == expected
     assert summariser.summarise("Film (2000)", evidence).summaries == expected
-    assert fake_openai.answered_statuses == [400, 400, 200, 200]  # refused once per parameter
+    # Refused once per parameter, cut off once by the thinking, then answered twice.
+    assert fake_openai.answered_statuses == [400, 400, 200, 200, 200]
 
 
 # --- the asset on PostgreSQL ----------------------------------------------------------------------

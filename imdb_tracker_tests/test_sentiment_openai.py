@@ -160,6 +160,21 @@ def test_a_server_refusing_the_schema_and_the_temperature_is_asked_without_them(
     ]
 
 
+def test_a_reasoning_models_thinking_gets_room_and_is_paid_for(
+    fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """1,500 tokens of thinking overflow the 170-token cap of three reviews' answers: the request is
+    asked again with 1,024 tokens more (still cut), then 2,388 more (twice what the model spent)."""
+    fake_openai.reasoning_tokens = 1500
+    with caplog.at_level(logging.WARNING):
+        run = _backend(fake_openai, batch_size=3, concurrency=1).score(_reviews(9))
+    _assert_scored_by_content(run.results, _reviews(9))
+    assert fake_openai.requests == 5  # two cut attempts, then the three requests answered
+    cut_attempts = 170 + (170 + 1024)
+    assert cut_attempts + 3 * 1500 < run.usage.output_tokens < cut_attempts + 3 * 1500 + 3 * 100
+    assert sum("spent" in r.getMessage() and "reasoning" in r.getMessage() for r in caplog.records) == 2
+
+
 def test_batch_api_mode_uploads_polls_downloads_and_bills_half(fake_openai: FakeOpenAI) -> None:
     fake_openai.batch_polls = 2
     fake_openai.malformed = {"rw004": "missing"}
