@@ -119,7 +119,7 @@ class ChatCompletions:
       room for the thinking added (1,024 tokens, then twice what it spent, up to 16,384), and later
       requests get that room too; the cut attempts' usage is added to the answer's.
 
-    Each change is said once in the log. Any other error is raised as the client raised it.
+    Each change is logged as a warning. Any other error is raised as the client raised it.
     Thread-safe.
     """
 
@@ -155,17 +155,18 @@ class ChatCompletions:
                 continue
             if not _cut_while_reasoning(completion) or "max_completion_tokens" not in sent:
                 return _add_usage(completion, cut_attempts)
+            given = sent["max_completion_tokens"] - body["max_completion_tokens"]
+            if given == REASONING_ALLOWANCE_MAX:
+                return _add_usage(completion, cut_attempts)
+            wanted = max(REASONING_ALLOWANCE_START, 2 * reasoning_tokens(completion), 2 * given)
             with self._lock:
+                self.reasoning_allowance = max(self.reasoning_allowance, min(wanted, REASONING_ALLOWANCE_MAX))
                 allowance = self.reasoning_allowance
-                if allowance == REASONING_ALLOWANCE_MAX:
-                    return _add_usage(completion, cut_attempts)
-                wanted = max(REASONING_ALLOWANCE_START, 2 * reasoning_tokens(completion), 2 * allowance)
-                self.reasoning_allowance = max(allowance, min(wanted, REASONING_ALLOWANCE_MAX))
             log.warning(
                 "the model spent %d output tokens reasoning and its answer was cut off; asking again "
                 "with %d more output tokens",
                 reasoning_tokens(completion),
-                self.reasoning_allowance,
+                allowance,
             )
             if completion.usage is not None:
                 cut_attempts.append(completion.usage)
