@@ -5,11 +5,13 @@ synthetic replica movies on the session's real Dagster instance and PostgreSQL, 
 the replica answers one movie's reviews page with a 404 once. The other two are stored in full and
 each gets its own materialization of its `movie_reviews` partition and its own result of the
 `review_count_matches_imdb` check; the failed one is listed by the run and `batch_failures_sensor`
-asks for a single-movie `movie_reviews_job` run of it alone, which then stores it.
+asks for a single-movie `movie_reviews_job` run of it alone, which then stores it. The replica
+ignores the order asked for, so both runs say so in their logs and metadata.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -95,6 +97,7 @@ def test_a_movie_failing_in_the_daily_batch_is_retried_alone_and_the_others_are_
     ) as context:
         [request] = movie_reviews_batch_daily(context)
     assert request.run_config["ops"]["movie_reviews_batch"]["config"]["movie_ids"] == MOVIES
+    replica.ignores_review_sort = True  # most helpful first: the dates are out of order
     result = defs.resolve_job_def("movie_reviews_batch_job").execute_in_process(
         run_config=request.run_config, instance=instance, tags=request.tags
     )
@@ -117,6 +120,7 @@ def test_a_movie_failing_in_the_daily_batch_is_retried_alone_and_the_others_are_
     ]
     reported = step_output_metadata(result)
     assert (reported["movies"], reported["done"], reported["failed"]) == (3, 2, 1)
+    assert out_of_order_warnings(instance, result.run_id) == STORED
 
     # The failed movie is retried alone by a single-movie review scrape.
     assert run.tags[RETRY_MOVIES_TAG] == FAILING
@@ -128,6 +132,18 @@ def test_a_movie_failing_in_the_daily_batch_is_retried_alone_and_the_others_are_
     assert retried.success and materialized_partitions(
         instance, movie_reviews.key, MOVIES, retried.run_id
     ) == [FAILING]
+    assert out_of_order_warnings(instance, retried.run_id) == [FAILING]
+    [materialization] = retried.asset_materializations_for_node("movie_reviews")
+    assert materialization.metadata["newest_first"].value is False
     with clean_db.connect() as conn:
         assert stored_review_counts(conn, MOVIES) == REVIEWS
     instance.dispose()
+
+
+def out_of_order_warnings(instance: DagsterInstance, run_id: str) -> list[str]:
+    """The movies a run's log warns were served out of date order."""
+    return sorted(
+        entry.user_message.split(":")[0]
+        for entry in instance.all_logs(run_id)
+        if entry.level == logging.WARNING and "out of date order" in entry.user_message
+    )

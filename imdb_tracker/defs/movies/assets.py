@@ -155,11 +155,7 @@ def movie_reviews(
             max_reviews=config.max_reviews,
             on_page=lambda s: context.log.debug(f"{movie_id}: {s.counts.total} reviews stored so far"),
         )
-    if not sync.newest_first:
-        context.log.warning(
-            f"{movie_id}: IMDb served the reviews out of date order, so every page was read and the "
-            "scrape does not count towards removals"
-        )
+    warn_if_out_of_order(context.log, sync)
     if not sync.complete:
         how = "incremental" if config.incremental else "partial"
         context.log.info(
@@ -170,6 +166,16 @@ def movie_reviews(
         metadata=reviews_materialization(engine, sync, time.monotonic() - started),
         check_results=review_check_results(sync.stored, sync.announced),
     )
+
+
+def warn_if_out_of_order(log: dg.DagsterLogManager, sync: ReviewSync) -> None:
+    """Say in the run's log when IMDb served a movie's reviews out of date order (single-movie runs
+    and batches alike)."""
+    if not sync.newest_first:
+        log.warning(
+            f"{sync.movie_id}: IMDb served the reviews out of date order, so every page was read and "
+            "the scrape does not count towards removals"
+        )
 
 
 def reviews_materialization(engine: Engine, sync: ReviewSync, seconds: float) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from imdb_tracker.defs.movies.assets import (
     movie_metadata,
     movie_reviews,
     reviews_materialization,
+    warn_if_out_of_order,
 )
 from imdb_tracker.defs.movies.checks import review_check_results
 from imdb_tracker.defs.partitions import SCRAPE_TAG
@@ -205,6 +206,7 @@ def movie_reviews_batch(
     def record(outcome: MovieOutcome[ReviewSync]) -> None:
         sync = outcome.result
         assert sync is not None
+        warn_if_out_of_order(context.log, sync)
         context.log_event(
             dg.AssetMaterialization(
                 asset_key=movie_reviews.key,
