@@ -170,6 +170,7 @@ def test_a_reasoning_models_thinking_gets_room_and_is_paid_for(
         run = _backend(fake_openai, batch_size=3, concurrency=1).score(_reviews(9))
     _assert_scored_by_content(run.results, _reviews(9))
     assert fake_openai.requests == 5  # two cut attempts, then the three requests answered
+    assert run.usage.requests == 5  # the cut attempts are billed, so they count
     cut_attempts = 170 + (170 + 1024)
     assert cut_attempts + 3 * 1500 < run.usage.output_tokens < cut_attempts + 3 * 1500 + 3 * 100
     assert sum("spent" in r.getMessage() and "reasoning" in r.getMessage() for r in caplog.records) == 2
@@ -186,6 +187,33 @@ def test_batch_api_mode_uploads_polls_downloads_and_bills_half(fake_openai: Fake
     assert 7.0 in sleeps  # polled while "in_progress"
     assert fake_openai.requests == 3 + 1  # 3 batched requests, then rw004 re-asked in a second batch
     assert run.cost == pytest.approx(run.usage.cost(Prices()) / 2)
+
+
+def test_a_batch_learns_refused_parameters_and_room_for_reasoning_without_using_up_re_asks(
+    fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reasoning model (1,500 tokens of thinking) behind a server without structured outputs, through
+    the Batch API: each batch's failure shapes the next (schema refused, temperature refused, cut off
+    with 1,024 tokens more, cut off with 2,388 more), and the fifth batch is answered. None of the four
+    counts as a re-ask of a wrong answer (two allowed): every review is scored."""
+    fake_openai.refused_parameters = {"response_format", "temperature"}
+    fake_openai.reasoning_tokens = 1500
+    fake_openai.batch_polls = 0
+    backend = _backend(fake_openai, batch_size=3, batch_api=True)
+    with caplog.at_level(logging.WARNING):
+        run = backend.score(_reviews(9))
+    _assert_scored_by_content(run.results, _reviews(9))
+    assert fake_openai.answered_statuses == [400] * 6 + [200] * 9
+    assert fake_openai.requests == 5 * 3  # three requests in each of five batches, none split up
+    assert run.usage.requests == 3 * 3  # the refusals are not billed; the cut answers are
+    cut = 3 * 170 + 3 * (170 + 1024)
+    assert cut + 3 * 1500 < run.usage.output_tokens < cut + 3 * 1500 + 3 * 100
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [w.split(" (")[0] for w in warnings if "refuses" in w] == [
+        "the API refuses response_format",
+        "the API refuses temperature",
+    ]
+    assert sum("reasoning" in w for w in warnings) == 2  # once per change, not once per request
 
 
 def test_the_api_key_is_never_logged(fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture) -> None:

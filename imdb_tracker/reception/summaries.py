@@ -144,7 +144,7 @@ class AspectSummariser:
 
         aspects = sorted({aspect for aspect, _ in evidence})
         try:
-            completion = self._completions.create(
+            reply = self._completions.create(
                 model=self.model,
                 messages=[
                     {"role": "system", "content": SYSTEM_PROMPT},
@@ -156,14 +156,7 @@ class AspectSummariser:
             )
         except openai.APIError as exc:
             raise SummaryError(f"summary request failed: {type(exc).__name__}: {exc}") from None
-        raw = completion.usage
-        details = raw.prompt_tokens_details if raw else None
-        usage = Usage(
-            requests=1,
-            input_tokens=raw.prompt_tokens if raw else 0,
-            cached_input_tokens=(details.cached_tokens or 0) if details else 0,
-            output_tokens=raw.completion_tokens if raw else 0,
-        )
+        completion, usage = reply.completion, reply.usage
         content = completion.choices[0].message.content if completion.choices else None
         try:
             answer = read_json_reply(_Answer, content or "")

@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from openai import OpenAI
@@ -19,6 +20,20 @@ class BatchJobError(RuntimeError):
     """The batch as a whole did not complete."""
 
 
+@dataclass(frozen=True)
+class FailedRequest:
+    """Why one request of a batch got no completion: the HTTP status and the error's ``message``
+    and ``param`` fields as the API sent them (None when the batch did not say)."""
+
+    status_code: int | None
+    message: str
+    param: str | None = None
+
+    def __str__(self) -> str:
+        status = f" with HTTP {self.status_code}" if self.status_code is not None else ""
+        return f"batch request failed{status}: {self.message}"
+
+
 def run_batch_job(
     client: OpenAI,
     bodies: Sequence[tuple[str, dict[str, Any]]],
@@ -26,10 +41,10 @@ def run_batch_job(
     poll_interval: float,
     max_wait: float,
     sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, dict[str, Any] | str]:
+) -> dict[str, dict[str, Any] | FailedRequest]:
     """Run chat-completion ``bodies`` (``(custom_id, body)`` pairs) as one batch job.
 
-    Returns, per custom id, the chat completion as a dict, or the reason that request failed.
+    Returns, per custom id, the chat completion as a dict, or why that request failed.
     Raises :class:`BatchJobError` when the job fails, expires or exceeds ``max_wait`` seconds.
     """
     lines = (
@@ -51,28 +66,29 @@ def run_batch_job(
         batch = client.batches.retrieve(batch.id)
     if batch.status != "completed":
         raise BatchJobError(f"batch {batch.id} ended as {batch.status}")
-    outcome: dict[str, dict[str, Any] | str] = {}
+    outcome: dict[str, dict[str, Any] | FailedRequest] = {}
     for file_id in (batch.output_file_id, batch.error_file_id):
         if file_id:
             outcome.update(_read_result_file(client.files.content(file_id).text))
     for cid, _ in bodies:
-        outcome.setdefault(cid, "request missing from the batch output")
+        outcome.setdefault(cid, FailedRequest(None, "request missing from the batch output"))
     return outcome
 
 
-def _read_result_file(text: str) -> dict[str, dict[str, Any] | str]:
-    results: dict[str, dict[str, Any] | str] = {}
+def _read_result_file(text: str) -> dict[str, dict[str, Any] | FailedRequest]:
+    results: dict[str, dict[str, Any] | FailedRequest] = {}
     for line in text.splitlines():
         if not line.strip():
             continue
         record = json.loads(line)
         response = record.get("response") or {}
         if record.get("error"):
-            results[record["custom_id"]] = (
-                f"batch request failed: {record['error'].get('message', 'unknown')}"
-            )
+            results[record["custom_id"]] = FailedRequest(None, record["error"].get("message", "unknown"))
         elif response.get("status_code") != 200:
-            results[record["custom_id"]] = f"batch request failed with HTTP {response.get('status_code')}"
+            error = (response.get("body") or {}).get("error") or {}
+            results[record["custom_id"]] = FailedRequest(
+                response.get("status_code"), str(error.get("message", "no message")), error.get("param")
+            )
         else:
             results[record["custom_id"]] = response["body"]
     return results

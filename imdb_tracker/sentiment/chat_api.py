@@ -13,13 +13,15 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from imdb_tracker.sentiment.models import Usage
+
 if TYPE_CHECKING:
     from openai import OpenAI
-    from openai.types import CompletionUsage
     from openai.types.chat import ChatCompletion
 
 log = logging.getLogger(__name__)
@@ -69,11 +71,31 @@ def refused_parameter(exc: Exception, sent: dict[str, Any]) -> str | None:
 
     if not isinstance(exc, openai.BadRequestError):
         return None
+    return refused_by(exc.param, str(exc.message), sent)
+
+
+def refused_by(param: object, message: str, sent: dict[str, Any]) -> str | None:
+    """The optional parameter of ``sent`` that a refusal with this ``param`` field and ``message``
+    names (see :func:`refused_parameter`); for refusals that arrive as data, as in a batch's
+    error file."""
     candidates = [name for name in OPTIONAL_PARAMETERS if name in sent]
-    if exc.param in candidates:
-        return exc.param
-    message = str(exc.message).lower()
-    return next((n for n in candidates if any(w in message for w in OPTIONAL_PARAMETERS[n])), None)
+    if param in candidates:
+        return str(param)
+    lowered = message.lower()
+    return next((n for n in candidates if any(w in lowered for w in OPTIONAL_PARAMETERS[n])), None)
+
+
+def usage_of(raw: dict[str, Any] | None, requests: int = 1) -> Usage:
+    """The product's :class:`~imdb_tracker.sentiment.models.Usage` of a chat completion's ``usage``
+    field (as JSON), for ``requests`` billed requests."""
+    raw = raw or {}
+    details = raw.get("prompt_tokens_details") or {}
+    return Usage(
+        requests=requests,
+        input_tokens=int(raw.get("prompt_tokens") or 0),
+        cached_input_tokens=int(details.get("cached_tokens") or 0),
+        output_tokens=int(raw.get("completion_tokens") or 0),
+    )
 
 
 REASONING_ALLOWANCE_START = 1024
@@ -81,32 +103,25 @@ REASONING_ALLOWANCE_MAX = 16384
 """Bounds of the output tokens added for a reasoning model's thinking (see :class:`ChatCompletions`)."""
 
 
-def reasoning_tokens(completion: ChatCompletion) -> int:
-    """The output tokens a reasoning model spent thinking (0 for other models)."""
-    details = completion.usage.completion_tokens_details if completion.usage else None
-    return (details.reasoning_tokens or 0) if details else 0
+def reasoning_tokens(completion: dict[str, Any]) -> int:
+    """The output tokens a reasoning model spent thinking, from a chat completion as JSON (0 for
+    other models)."""
+    details = (completion.get("usage") or {}).get("completion_tokens_details") or {}
+    return int(details.get("reasoning_tokens") or 0)
 
 
-def _cut_while_reasoning(completion: ChatCompletion) -> bool:
-    choice = completion.choices[0] if completion.choices else None
-    return choice is not None and choice.finish_reason == "length" and reasoning_tokens(completion) > 0
+def _cut_while_reasoning(completion: dict[str, Any]) -> bool:
+    choices = completion.get("choices") or [{}]
+    return choices[0].get("finish_reason") == "length" and reasoning_tokens(completion) > 0
 
 
-def _add_usage(completion: ChatCompletion, earlier: list[CompletionUsage]) -> ChatCompletion:
-    """``completion`` with the usage of ``earlier`` attempts added, so that they are paid for too."""
-    if not earlier or completion.usage is None:
-        return completion
-    usage = completion.usage.model_copy(deep=True)
-    for spent in earlier:
-        usage.prompt_tokens += spent.prompt_tokens
-        usage.completion_tokens += spent.completion_tokens
-        usage.total_tokens += spent.total_tokens
-        cached = spent.prompt_tokens_details.cached_tokens if spent.prompt_tokens_details else None
-        if cached and usage.prompt_tokens_details is not None:
-            usage.prompt_tokens_details.cached_tokens = (
-                usage.prompt_tokens_details.cached_tokens or 0
-            ) + cached
-    return completion.model_copy(update={"usage": usage})
+@dataclass(frozen=True)
+class Reply:
+    """A chat completion and what it cost."""
+
+    completion: ChatCompletion
+    usage: Usage
+    """Every answered attempt: the cut-off ones are billed too, so they count (requests and tokens)."""
 
 
 class ChatCompletions:
@@ -117,10 +132,11 @@ class ChatCompletions:
     - A reasoning model spends output tokens thinking, and they count against
       ``max_completion_tokens``. An answer cut off while the model had reasoned is asked again with
       room for the thinking added (1,024 tokens, then twice what it spent, up to 16,384), and later
-      requests get that room too; the cut attempts' usage is added to the answer's.
+      requests get that room too.
 
-    Each change is logged as a warning. Any other error is raised as the client raised it.
-    Thread-safe.
+    :meth:`create` does both for a request it sends itself. Requests sent another way (in a Batch
+    API job) learn the same through :meth:`prepared`, :meth:`adapt_to_refusal` and
+    :meth:`adapt_to_cut`. Each change is logged once as a warning. Thread-safe.
     """
 
     def __init__(self, client: OpenAI) -> None:
@@ -129,44 +145,59 @@ class ChatCompletions:
         self.dropped: set[str] = set()
         self.reasoning_allowance = 0
 
-    def _prepared(self, body: dict[str, Any]) -> dict[str, Any]:
+    def prepared(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` as it is sent now: without the refused parameters, with the room for reasoning."""
         with self._lock:
             sent = {key: value for key, value in body.items() if key not in self.dropped}
             if self.reasoning_allowance and "max_completion_tokens" in sent:
                 sent["max_completion_tokens"] += self.reasoning_allowance
         return sent
 
-    def create(self, **body: Any) -> ChatCompletion:
-        """Send ``body`` as adapted so far; see the class docstring."""
-        cut_attempts: list[CompletionUsage] = []
+    def adapt_to_refusal(self, name: str, reason: str) -> None:
+        """Leave the refused optional parameter ``name`` out of every later request; ``reason`` is
+        the refusal, for the log."""
+        with self._lock:
+            first = name not in self.dropped
+            self.dropped.add(name)
+        if first:
+            log.warning("the API refuses %s (%s); asking without it from now on", name, reason)
+
+    def adapt_to_cut(self, completion: dict[str, Any], sent: dict[str, Any], body: dict[str, Any]) -> bool:
+        """When ``completion`` (as JSON) of the request ``sent`` for ``body`` was cut off while the
+        model reasoned, give later requests more room; True when a request sent now would get more
+        room than ``sent`` had (so asking again is worth it)."""
+        if "max_completion_tokens" not in sent or not _cut_while_reasoning(completion):
+            return False
+        given = sent["max_completion_tokens"] - body["max_completion_tokens"]
+        wanted = max(REASONING_ALLOWANCE_START, 2 * reasoning_tokens(completion), 2 * given)
+        with self._lock:
+            before = self.reasoning_allowance
+            self.reasoning_allowance = max(before, min(wanted, REASONING_ALLOWANCE_MAX))
+            allowance = self.reasoning_allowance
+        if allowance > before:
+            log.warning(
+                "the model spent %d output tokens reasoning and its answer was cut off; asking with "
+                "%d more output tokens from now on",
+                reasoning_tokens(completion),
+                allowance,
+            )
+        return allowance > given
+
+    def create(self, **body: Any) -> Reply:
+        """Send ``body`` as adapted so far, adapting again as the answers require (class docstring).
+        Any error other than a refused optional parameter is raised as the client raised it."""
+        spent = Usage()
         while True:
-            sent = self._prepared(body)
+            sent = self.prepared(body)
             try:
                 completion = self._client.chat.completions.create(**sent)
             except Exception as exc:
                 name = refused_parameter(exc, sent)
                 if name is None:
                     raise
-                with self._lock:
-                    first = name not in self.dropped
-                    self.dropped.add(name)
-                if first:
-                    log.warning("the API refuses %s (%s); asking without it from now on", name, exc)
+                self.adapt_to_refusal(name, str(exc))
                 continue
-            if not _cut_while_reasoning(completion) or "max_completion_tokens" not in sent:
-                return _add_usage(completion, cut_attempts)
-            given = sent["max_completion_tokens"] - body["max_completion_tokens"]
-            if given == REASONING_ALLOWANCE_MAX:
-                return _add_usage(completion, cut_attempts)
-            wanted = max(REASONING_ALLOWANCE_START, 2 * reasoning_tokens(completion), 2 * given)
-            with self._lock:
-                self.reasoning_allowance = max(self.reasoning_allowance, min(wanted, REASONING_ALLOWANCE_MAX))
-                allowance = self.reasoning_allowance
-            log.warning(
-                "the model spent %d output tokens reasoning and its answer was cut off; asking again "
-                "with %d more output tokens",
-                reasoning_tokens(completion),
-                allowance,
-            )
-            if completion.usage is not None:
-                cut_attempts.append(completion.usage)
+            answer = completion.model_dump()
+            spent += usage_of(answer.get("usage"))
+            if not self.adapt_to_cut(answer, sent, body):
+                return Reply(completion, spent)

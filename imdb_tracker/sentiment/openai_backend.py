@@ -11,7 +11,9 @@ the affected reviews only, one review per request, a bounded number of times, af
 reviews are recorded as failed and the rest kept.
 
 With ``batch_api=True`` the requests go through the Batch API instead (half price, results within
-24 hours); each re-ask round is then another batch job.
+24 hours); each re-ask round is then another batch job. A batch learns what a direct request learns:
+requests refused for an optional parameter, or cut off while a reasoning model thought, are sent
+again in the next batch as adapted, without using up the re-asks for wrong answers.
 """
 
 from __future__ import annotations
@@ -21,15 +23,15 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import openai
 from openai import OpenAI
 
-from imdb_tracker.sentiment.batch_api import BatchJobError, run_batch_job
-from imdb_tracker.sentiment.chat_api import ChatCompletions
+from imdb_tracker.sentiment.batch_api import BatchJobError, FailedRequest, run_batch_job
+from imdb_tracker.sentiment.chat_api import ChatCompletions, refused_by, usage_of
 from imdb_tracker.sentiment.models import (
     BATCH_API_PRICE_FACTOR,
     LIST_PRICES,
@@ -78,6 +80,9 @@ class _RequestOutcome:
     usage: Usage
     final: bool
     """True when the failure is not worth re-asking (transport gave up)."""
+    adapted: bool = False
+    """True when the request failed for what later requests are adapted to (a refused parameter, too
+    little room for reasoning): asking again does not count as a re-ask."""
 
 
 class OpenAIBackend:
@@ -130,12 +135,11 @@ class OpenAIBackend:
         results: dict[int, SentimentResult] = {}
         usage = Usage()
         pending = list(enumerate(reviews))
-        for attempt in range(self.retry.max_answer_retries + 1):
-            if not pending:
-                break
-            last_round = attempt == self.retry.max_answer_retries
+        asked = dict.fromkeys(range(len(reviews)), 0)  # wrong answers, towards max_answer_retries
+        while pending:
             retry_next: list[tuple[int, ReviewInput]] = []
-            for outcome in self._run_round([review for _, review in pending], alone=attempt > 0):
+            alone = any(asked[index] for index, _ in pending)
+            for outcome in self._run_round([review for _, review in pending], alone=alone):
                 usage += outcome.usage
                 finished = 0
                 for packed in outcome.packed:
@@ -143,13 +147,15 @@ class OpenAIBackend:
                     answer = outcome.answers[packed.number]
                     if isinstance(answer, AspectScores):
                         results[index] = SentimentResult(packed.review.review_id, answer)
-                    elif outcome.final or last_round:
+                        finished += 1
+                        continue
+                    asked[index] += not outcome.adapted
+                    if outcome.final or asked[index] > self.retry.max_answer_retries:
                         results[index] = SentimentResult(packed.review.review_id, None, answer)
+                        finished += 1
                     else:
                         log.info("re-asking for review %s: %s", packed.review.review_id, answer)
                         retry_next.append((index, packed.review))
-                        continue
-                    finished += 1
                 if progress and finished:
                     progress(finished)
             pending = retry_next
@@ -176,11 +182,12 @@ class OpenAIBackend:
                 yield future.result()
 
     def _run_batch_job(self, requests: list[list[PackedReview]]) -> list[_RequestOutcome]:
-        bodies = [(f"request-{i}", self._body(packed)) for i, packed in enumerate(requests)]
+        bodies = [self._body(packed) for packed in requests]
+        sent = [(f"request-{i}", self._completions.prepared(body)) for i, body in enumerate(bodies)]
         try:
             replies = run_batch_job(
                 self._client,
-                bodies,
+                sent,
                 poll_interval=self.batch_poll_interval,
                 max_wait=self.batch_max_wait,
                 sleep=self._sleep,
@@ -188,11 +195,18 @@ class OpenAIBackend:
         except (BatchJobError, openai.APIError) as exc:
             return [_failed(packed, f"batch job failed: {exc}") for packed in requests]
         outcomes = []
-        for (custom_id, _), packed in zip(bodies, requests, strict=True):
+        for (custom_id, sent_body), body, packed in zip(sent, bodies, requests, strict=True):
             reply = replies[custom_id]
-            outcomes.append(
-                _failed(packed, reply) if isinstance(reply, str) else _from_completion(reply, packed)
-            )
+            if isinstance(reply, FailedRequest):
+                refused = reply.status_code == 400 and refused_by(reply.param, reply.message, sent_body)
+                if refused:
+                    self._completions.adapt_to_refusal(refused, str(reply))
+                outcome = _failed(packed, str(reply))
+                adapted = self._completions.prepared(body) != sent_body
+            else:
+                outcome = _from_completion(reply, packed, usage_of(reply.get("usage")))
+                adapted = self._completions.adapt_to_cut(reply, sent_body, body)
+            outcomes.append(replace(outcome, final=outcome.final and not adapted, adapted=adapted))
         return outcomes
 
     def _body(self, packed: list[PackedReview]) -> dict[str, Any]:
@@ -210,7 +224,7 @@ class OpenAIBackend:
         body = self._body(packed)
         for attempt in range(self.retry.max_transport_retries + 1):
             try:
-                completion = self._completions.create(**body)
+                reply = self._completions.create(**body)
             except _RETRYABLE as exc:
                 if attempt == self.retry.max_transport_retries:
                     return _failed(packed, f"gave up after {attempt + 1} attempts: {_describe(exc)}")
@@ -220,7 +234,7 @@ class OpenAIBackend:
             except openai.APIStatusError as exc:
                 return _failed(packed, _describe(exc))
             else:
-                return _from_completion(completion.model_dump(), packed)
+                return _from_completion(reply.completion.model_dump(), packed, reply.usage)
         raise AssertionError("unreachable")
 
     def _delay(self, exc: Exception, attempt: int) -> float:
@@ -264,8 +278,7 @@ def _failed(packed: list[PackedReview], reason: str) -> _RequestOutcome:
     return _RequestOutcome(packed, {p.number: reason for p in packed}, Usage(), final=True)
 
 
-def _from_completion(completion: dict[str, Any], packed: list[PackedReview]) -> _RequestOutcome:
-    usage = _usage(completion.get("usage") or {})
+def _from_completion(completion: dict[str, Any], packed: list[PackedReview], usage: Usage) -> _RequestOutcome:
     choice = (completion.get("choices") or [{}])[0]
     message = choice.get("message") or {}
     if message.get("refusal"):
@@ -277,13 +290,3 @@ def _from_completion(completion: dict[str, Any], packed: list[PackedReview]) -> 
     else:
         answers = parse_answer(message.get("content"), packed)
     return _RequestOutcome(packed, answers, usage, final=False)
-
-
-def _usage(raw: dict[str, Any]) -> Usage:
-    details = raw.get("prompt_tokens_details") or {}
-    return Usage(
-        requests=1,
-        input_tokens=int(raw.get("prompt_tokens") or 0),
-        cached_input_tokens=int(details.get("cached_tokens") or 0),
-        output_tokens=int(raw.get("completion_tokens") or 0),
-    )
