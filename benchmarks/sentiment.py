@@ -12,8 +12,9 @@
 3. LLM prompt size and cost, measured with the real o200k_base tokenizer of gpt-4o-mini (from the
    ``bpe-openai`` package, which ships the tokenizer file; without it the counts are estimates) for
    several truncation budgets: share of review text the truncation drops, input/cached/output
-   tokens per review, $ per 1,000 reviews at list and Batch API price. Requests are packed exactly as
-   the backend packs them; the answers are the offline analyser's scores in the wire format.
+   tokens per review, $ per 1,000 reviews at list and Batch API price, and what a Batch API run's
+   first review (sent alone and directly, at list price) adds to each run. Requests are packed
+   exactly as the backend packs them; the answers are the offline analyser's scores in the wire format.
 4. LLM request pattern against the fake OpenAI server with a fixed latency per request: one
    request per review (naive) vs this backend's batching.
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -192,6 +194,7 @@ def main() -> None:
         f"prices per 1M tokens: input ${prices.input_per_m}, cached ${prices.cached_input_per_m}, "
         f"output ${prices.output_per_m}; 20 reviews per request; system prompt {count(SYSTEM_PROMPT)} tokens"
     )
+    default_budget = OpenAIBackend(api_key="unused").max_review_tokens
     for name, reviews in (("sample (2 movies)", sample), ("polarity sample (many films)", polarity)):
         real = sum(count(r.text) for r in reviews)
         estimated = sum(estimate_tokens(r.text) for r in reviews)
@@ -211,7 +214,14 @@ def main() -> None:
                 f"  {budget:>7}{100 * c['dropped']:>13.1f}%{100 * c['cut']:>12.1f}%{c['input']:>12.0f}"
                 f"{100 * c['cached']:>10.0f}{c['output']:>13.1f}{c['list']:>11.4f}{c['batch']:>12.4f}"
             )
-    default_budget = OpenAIBackend(api_key="unused").max_review_tokens
+        alone = statistics.median(
+            prompt_costs([r], default_budget, count, prices, answers)["list"] / 1000 for r in reviews
+        )
+        print(
+            f"  a Batch API run sends its first review alone and directly: ${alone:.5f} at list price "
+            f"(median single-review request, budget {default_budget}), "
+            f"${alone * (1 - BATCH_API_PRICE_FACTOR):.5f} more than in the batch, once per run"
+        )
     print(f"(budget = max_review_tokens in estimated tokens; the backend's default is {default_budget})")
 
     everything = sample

@@ -68,9 +68,13 @@ class FakeOpenAI:
     """Output tokens the model spends thinking before it answers, counted against
     ``max_completion_tokens`` as OpenAI's reasoning models count them: when they leave no room for
     the answer, it is empty and cut off (``finish_reason`` "length")."""
+    reasoning_tokens_per_review: int = 0
+    """More thinking for each review of a scoring request (added to :attr:`reasoning_tokens`)."""
     batch_polls: int = 1
     """Batch retrievals answered "in_progress" before the batch completes."""
     requests: int = 0
+    direct_requests: int = 0
+    """Chat-completion requests sent to ``/v1/chat/completions`` itself (not in a batch)."""
     summary_requests: int = 0
     """Requests for per-aspect summaries (also counted in ``requests``)."""
     reviews_seen: list[str] = field(default_factory=list)
@@ -131,6 +135,7 @@ class FakeOpenAI:
         messages = body.get("messages") or []
         system = next((m["content"] for m in messages if m["role"] == "system"), "")
         user = next((m["content"] for m in messages if m["role"] == "user"), "")
+        reasoning = self.reasoning_tokens
         if system == SUMMARY_SYSTEM_PROMPT:
             with self._lock:
                 self.summary_requests += 1
@@ -142,10 +147,11 @@ class FakeOpenAI:
                 self.reviews_seen.extend(review_id for _, review_id, _ in reviews)
                 self.answered_statuses.append(200)
             content = self._answer(reviews)
+            reasoning += self.reasoning_tokens_per_review * len(reviews)
         if schema_refused:
             content = f"Here are the scores:\n```json\n{content}\n```"
         cap = body.get("max_completion_tokens")
-        return 200, self._completion(body.get("model", "fake"), system, messages, content, cap)
+        return 200, self._completion(body.get("model", "fake"), system, messages, content, cap, reasoning)
 
     def _answer(self, reviews: list[tuple[int, str, str]]) -> str:
         entries = []
@@ -175,7 +181,13 @@ class FakeOpenAI:
         return kind
 
     def _completion(
-        self, model: str, system: str, messages: list[dict], content: str, cap: int | None = None
+        self,
+        model: str,
+        system: str,
+        messages: list[dict],
+        content: str,
+        cap: int | None = None,
+        reasoning: int = 0,
     ) -> dict[str, Any]:
         prompt_tokens = sum(count_tokens(m["content"]) + _MESSAGE_OVERHEAD_TOKENS for m in messages)
         system_tokens = count_tokens(system) + _MESSAGE_OVERHEAD_TOKENS
@@ -184,7 +196,6 @@ class FakeOpenAI:
             if system_tokens >= _CACHE_MIN_TOKENS and system in self._cached_prefixes:
                 cached = system_tokens // _CACHE_STEP * _CACHE_STEP
             self._cached_prefixes.add(system)
-        reasoning = self.reasoning_tokens
         completion_tokens = reasoning + count_tokens(content)
         finish_reason = "stop"
         if cap is not None and completion_tokens > cap:
@@ -364,6 +375,8 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if not self._authorised():
                 return
             if self.path == "/v1/chat/completions":
+                with fake._lock:
+                    fake.direct_requests += 1
                 if fake.latency:
                     time.sleep(fake.latency)
                 status, answer = fake.chat_completion(json.loads(body))

@@ -177,6 +177,7 @@ def test_a_reasoning_models_thinking_gets_room_and_is_paid_for(
 
 
 def test_batch_api_mode_uploads_polls_downloads_and_bills_half(fake_openai: FakeOpenAI) -> None:
+    """The first review goes alone and directly, at list price; the rest in a batch at half price."""
     fake_openai.batch_polls = 2
     fake_openai.malformed = {"rw004": "missing"}
     fake_openai.malformed_times = 1
@@ -185,35 +186,52 @@ def test_batch_api_mode_uploads_polls_downloads_and_bills_half(fake_openai: Fake
     run = backend.score(_reviews(12))
     _assert_scored_by_content(run.results, _reviews(12))
     assert 7.0 in sleeps  # polled while "in_progress"
-    assert fake_openai.requests == 3 + 1  # 3 batched requests, then rw004 re-asked in a second batch
-    assert run.cost == pytest.approx(run.usage.cost(Prices()) / 2)
+    assert fake_openai.direct_requests == 1  # rw000
+    # 3 batched requests (rw001-rw004, rw005-rw009, rw010-rw011), then rw004 re-asked in a second batch
+    assert fake_openai.requests == 1 + 3 + 1
+    half = run.usage.cost(Prices()) / 2
+    assert half < run.cost < half + run.usage.cost(Prices()) / 5  # one small request of five at list price
 
 
-def test_a_batch_learns_refused_parameters_and_room_for_reasoning_without_using_up_re_asks(
+def test_a_batch_run_learns_from_its_first_review_sent_directly(
     fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A reasoning model (1,500 tokens of thinking) behind a server without structured outputs, through
-    the Batch API: each batch's failure shapes the next (schema refused, temperature refused, cut off
-    with 1,024 tokens more, cut off with 2,388 more), and the fifth batch is answered. None of the four
-    counts as a re-ask of a wrong answer (two allowed): every review is scored."""
+    """A reasoning model (1,500 tokens of thinking) behind a server without structured outputs,
+    through the Batch API. The first review, sent alone and directly, is refused twice (schema,
+    temperature) and cut off twice (90 tokens, then 1,024 more); the batch is then built without both
+    parameters and with 2,228 tokens of room, so one batch (each can take 24 hours) answers the rest."""
     fake_openai.refused_parameters = {"response_format", "temperature"}
     fake_openai.reasoning_tokens = 1500
     fake_openai.batch_polls = 0
-    backend = _backend(fake_openai, batch_size=3, batch_api=True)
     with caplog.at_level(logging.WARNING):
-        run = backend.score(_reviews(9))
+        run = _backend(fake_openai, batch_size=3, batch_api=True).score(_reviews(9))
     _assert_scored_by_content(run.results, _reviews(9))
-    assert fake_openai.answered_statuses == [400] * 6 + [200] * 9
-    assert fake_openai.requests == 5 * 3  # three requests in each of five batches, none split up
-    assert run.usage.requests == 3 * 3  # the refusals are not billed; the cut answers are
-    cut = 3 * 170 + 3 * (170 + 1024)
-    assert cut + 3 * 1500 < run.usage.output_tokens < cut + 3 * 1500 + 3 * 100
+    assert fake_openai.answered_statuses == [400, 400] + [200] * 6
+    assert (fake_openai.direct_requests, fake_openai.requests) == (5, 5 + 3)  # one batch: 2, 3, 3 reviews
+    assert run.usage.requests == 3 + 3  # the refusals are not billed; the cut answers are
+    cut = 90 + (90 + 1024)
+    assert cut + 4 * 1500 < run.usage.output_tokens < cut + 4 * 1500 + 4 * 100
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert [w.split(" (")[0] for w in warnings if "refuses" in w] == [
         "the API refuses response_format",
         "the API refuses temperature",
     ]
-    assert sum("reasoning" in w for w in warnings) == 2  # once per change, not once per request
+    assert sum("reasoning" in w for w in warnings) == 2
+
+
+def test_a_batch_needing_more_room_than_its_first_review_gets_it_without_using_up_re_asks(
+    fake_openai: FakeOpenAI,
+) -> None:
+    """600 tokens of thinking per review: the first review alone gets room (1,024 tokens), but the
+    batch's requests of two and three reviews think longer and are cut off. The next batch sends them
+    again with room for twice what they spent, still three reviews a request: adapting is not a re-ask
+    of a wrong answer, which would send each review alone (and give up after two)."""
+    fake_openai.reasoning_tokens_per_review = 600
+    fake_openai.batch_polls = 0
+    run = _backend(fake_openai, batch_size=3, batch_api=True).score(_reviews(9))
+    _assert_scored_by_content(run.results, _reviews(9))
+    assert fake_openai.direct_requests == 2  # cut at 90 tokens, answered with 1,024 more
+    assert fake_openai.requests == 2 + 3 + 3  # two batches of three requests, none split up
 
 
 def test_the_api_key_is_never_logged(fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture) -> None:

@@ -85,13 +85,13 @@ def refused_by(param: object, message: str, sent: dict[str, Any]) -> str | None:
     return next((n for n in candidates if any(w in lowered for w in OPTIONAL_PARAMETERS[n])), None)
 
 
-def usage_of(raw: dict[str, Any] | None, requests: int = 1) -> Usage:
-    """The product's :class:`~imdb_tracker.sentiment.models.Usage` of a chat completion's ``usage``
-    field (as JSON), for ``requests`` billed requests."""
+def usage_of(raw: dict[str, Any] | None) -> Usage:
+    """The product's :class:`~imdb_tracker.sentiment.models.Usage` of one answered request, from its
+    chat completion's ``usage`` field (as JSON)."""
     raw = raw or {}
     details = raw.get("prompt_tokens_details") or {}
     return Usage(
-        requests=requests,
+        requests=1,
         input_tokens=int(raw.get("prompt_tokens") or 0),
         cached_input_tokens=int(details.get("cached_tokens") or 0),
         output_tokens=int(raw.get("completion_tokens") or 0),

@@ -11,9 +11,12 @@ the affected reviews only, one review per request, a bounded number of times, af
 reviews are recorded as failed and the rest kept.
 
 With ``batch_api=True`` the requests go through the Batch API instead (half price, results within
-24 hours); each re-ask round is then another batch job. A batch learns what a direct request learns:
-requests refused for an optional parameter, or cut off while a reasoning model thought, are sent
-again in the next batch as adapted, without using up the re-asks for wrong answers.
+24 hours); each re-ask round is then another batch job. The first review of a run goes alone as a
+direct request (at list price), so that the batch is built with what it taught: a parameter the
+server refuses is left out and a reasoning model has room to think from the first batch on, and a
+wrong key or model shows at once. A batch request that still needs adapting (a reasoning model that
+thinks longer about many reviews than about one) is sent again adapted in the next batch, without
+using up the re-asks for wrong answers.
 """
 
 from __future__ import annotations
@@ -83,6 +86,8 @@ class _RequestOutcome:
     adapted: bool = False
     """True when the request failed for what later requests are adapted to (a refused parameter, too
     little room for reasoning): asking again does not count as a re-ask."""
+    batched: bool = False
+    """True when the request went through the Batch API (billed at its discount)."""
 
 
 class OpenAIBackend:
@@ -119,6 +124,8 @@ class OpenAIBackend:
         self.concurrency = concurrency
         self.batch_api = batch_api
         self.prices = prices.discounted(BATCH_API_PRICE_FACTOR) if batch_api else prices
+        self._direct_prices = prices
+        self._first_review_sent = False
         self.retry = retry or RetryPolicy()
         self.temperature = temperature
         self.batch_poll_interval = batch_poll_interval
@@ -133,7 +140,7 @@ class OpenAIBackend:
     def score(self, reviews: Sequence[ReviewInput], progress: ProgressCallback | None = None) -> ScoringRun:
         """Score ``reviews``; one result per review, in input order."""
         results: dict[int, SentimentResult] = {}
-        usage = Usage()
+        usage, cost = Usage(), 0.0
         pending = list(enumerate(reviews))
         asked = dict.fromkeys(range(len(reviews)), 0)  # wrong answers, towards max_answer_retries
         while pending:
@@ -141,6 +148,7 @@ class OpenAIBackend:
             alone = any(asked[index] for index, _ in pending)
             for outcome in self._run_round([review for _, review in pending], alone=alone):
                 usage += outcome.usage
+                cost += outcome.usage.cost(self.prices if outcome.batched else self._direct_prices)
                 finished = 0
                 for packed in outcome.packed:
                     index = pending[packed.position][0]
@@ -160,20 +168,28 @@ class OpenAIBackend:
                     progress(finished)
             pending = retry_next
         ordered = [results[index] for index in range(len(reviews))]
-        return ScoringRun(ordered, usage, usage.cost(self.prices))
+        return ScoringRun(ordered, usage, cost)
 
     def _run_round(self, reviews: list[ReviewInput], *, alone: bool) -> Iterable[_RequestOutcome]:
         """One request per ``batch_size`` reviews, or per review when re-asking (so one review that
-        keeps breaking the answer cannot take its neighbours down with it)."""
+        keeps breaking the answer cannot take its neighbours down with it). With the Batch API, the
+        first round of this backend sends its first review alone and directly (module docstring)."""
         requests = pack_requests(
             reviews,
             max_reviews=1 if alone else self.batch_size,
             max_request_tokens=self.max_request_tokens,
             max_review_tokens=self.max_review_tokens,
         )
-        if self.batch_api:
+        if not self.batch_api:
+            return self._run_concurrently(requests)
+        if self._first_review_sent:
             return self._run_batch_job(requests)
-        return self._run_concurrently(requests)
+        self._first_review_sent = True
+        first, *others = requests
+        alone_first = self._request(first[:1])
+        if len(first) > 1:
+            others.insert(0, [replace(p, number=n) for n, p in enumerate(first[1:], 1)])
+        return [alone_first, *self._run_batch_job(others)] if others else [alone_first]
 
     def _run_concurrently(self, requests: list[list[PackedReview]]) -> Iterator[_RequestOutcome]:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sentiment") as pool:
@@ -193,7 +209,7 @@ class OpenAIBackend:
                 sleep=self._sleep,
             )
         except (BatchJobError, openai.APIError) as exc:
-            return [_failed(packed, f"batch job failed: {exc}") for packed in requests]
+            return [replace(_failed(packed, f"batch job failed: {exc}"), batched=True) for packed in requests]
         outcomes = []
         for (custom_id, sent_body), body, packed in zip(sent, bodies, requests, strict=True):
             reply = replies[custom_id]
@@ -206,7 +222,9 @@ class OpenAIBackend:
             else:
                 outcome = _from_completion(reply, packed, usage_of(reply.get("usage")))
                 adapted = self._completions.adapt_to_cut(reply, sent_body, body)
-            outcomes.append(replace(outcome, final=outcome.final and not adapted, adapted=adapted))
+            outcomes.append(
+                replace(outcome, final=outcome.final and not adapted, adapted=adapted, batched=True)
+            )
         return outcomes
 
     def _body(self, packed: list[PackedReview]) -> dict[str, Any]:
