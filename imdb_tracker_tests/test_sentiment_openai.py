@@ -193,6 +193,22 @@ def test_batch_api_mode_uploads_polls_downloads_and_bills_half(fake_openai: Fake
     assert half < run.cost < half + run.usage.cost(Prices()) / 5  # one small request of five at list price
 
 
+def test_a_batch_run_says_at_once_when_its_first_review_fails(
+    fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An HTTP 404 (a model the server does not have) for the first review is in the log before the
+    batch is sent; the batch still runs, since a failure can belong to one review alone."""
+    fake_openai.statuses = {1: 404}
+    with caplog.at_level(logging.WARNING):
+        run = _backend(fake_openai, batch_size=3, batch_api=True, batch_poll_interval=0.0).score(_reviews(4))
+    reason = "HTTP 404 from the API: Error code: 404 - injected HTTP 404"
+    assert run.results[0].error == reason
+    _assert_scored_by_content(run.results[1:], _reviews(4)[1:])
+    assert [r.getMessage() for r in caplog.records if "first review" in r.getMessage()] == [
+        f"the first review, sent alone before the batch, failed: {reason}; sending the batch anyway"
+    ]
+
+
 def test_a_batch_run_learns_from_its_first_review_sent_directly(
     fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -187,6 +187,11 @@ class OpenAIBackend:
         self._first_review_sent = True
         first, *others = requests
         alone_first = self._request(first[:1])
+        if alone_first.final:
+            log.warning(
+                "the first review, sent alone before the batch, failed: %s; sending the batch anyway",
+                alone_first.answers[1],
+            )
         if len(first) > 1:
             others.insert(0, [replace(p, number=n) for n, p in enumerate(first[1:], 1)])
         return [alone_first, *self._run_batch_job(others)] if others else [alone_first]
