@@ -13,7 +13,8 @@ Faults can be injected: a fixed latency per request, HTTP statuses for chosen re
 (429 with ``Retry-After``, 500…), and malformed answers for chosen review ids (``"invalid_json"``,
 ``"missing"``, ``"out_of_range"``), parameters can be refused as servers and models without
 structured outputs or temperature refuse them, and the model can spend output tokens reasoning.
-Counters: ``requests``, ``reviews_seen``, ``statuses``.
+Counters: ``requests`` (``direct_requests`` of them not in a batch), ``reviews_seen``,
+``answered_statuses``.
 """
 
 from __future__ import annotations

@@ -156,8 +156,8 @@ class AspectSummariser:
             )
         except openai.APIError as exc:
             raise SummaryError(f"summary request failed: {type(exc).__name__}: {exc}") from None
-        completion, usage = reply.completion, reply.usage
-        content = completion.choices[0].message.content if completion.choices else None
+        choice = (reply.completion.get("choices") or [{}])[0]
+        content = (choice.get("message") or {}).get("content")
         try:
             answer = read_json_reply(_Answer, content or "")
         except ValidationError as exc:
@@ -165,7 +165,7 @@ class AspectSummariser:
         summaries = {e.aspect: e.summary.strip() for e in answer.summaries if e.aspect in aspects}
         if not summaries:
             raise SummaryError("the answer summarised none of the aspects asked for")
-        return SummaryRun(summaries, usage, usage.cost(self.prices))
+        return SummaryRun(summaries, reply.usage, reply.usage.cost(self.prices))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from imdb_tracker.sentiment.models import Usage
 
 if TYPE_CHECKING:
     from openai import OpenAI
-    from openai.types.chat import ChatCompletion
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +116,9 @@ def _cut_while_reasoning(completion: dict[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class Reply:
-    """A chat completion and what it cost."""
+    """A chat completion (as JSON, the form batch replies come in too) and what it cost."""
 
-    completion: ChatCompletion
+    completion: dict[str, Any]
     usage: Usage
     """Every answered attempt: the cut-off ones are billed too, so they count (requests and tokens)."""
 
@@ -200,4 +199,4 @@ class ChatCompletions:
             answer = completion.model_dump()
             spent += usage_of(answer.get("usage"))
             if not self.adapt_to_cut(answer, sent, body):
-                return Reply(completion, spent)
+                return Reply(answer, spent)

@@ -257,7 +257,7 @@ class OpenAIBackend:
             except openai.APIStatusError as exc:
                 return _failed(packed, _describe(exc))
             else:
-                return _from_completion(reply.completion.model_dump(), packed, reply.usage)
+                return _from_completion(reply.completion, packed, reply.usage)
         raise AssertionError("unreachable")
 
     def _delay(self, exc: Exception, attempt: int) -> float:
