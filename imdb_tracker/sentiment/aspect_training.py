@@ -4,10 +4,11 @@ Run through :mod:`imdb_tracker.sentiment.training`, which trains the polarity mo
 evidence (:mod:`imdb_tracker.sentiment.aspects`) comes from that polarity model, which never trained
 on a hand-labelled review, so its log-odds on them are those of unseen reviews.
 
-Data: every label of ``hand_labels/train_labels.jsonl`` (``train``) and of
-``hand_labels/labels.jsonl`` (``dev`` and the old ``test``: since offline-v4 the old test split,
-looked at twice, is training data too); the separately labelled splits ``test2`` .. ``test5``
-(``hand_labels/test<N>_labels.jsonl``) are never read here. Each (review, aspect) whose aspect the
+Data: every label of ``hand_labels/train_labels.jsonl`` (``train``), of ``hand_labels/labels.jsonl``
+(``dev`` and the old ``test``: since offline-v4 the old test split, looked at twice, is training data
+too) and, since offline-v5, of the separately labelled splits ``test2`` .. ``test4``
+(``hand_labels/test<N>_labels.jsonl``), each measured once before; ``test5``, the held-out split,
+is never read here. Each (review, aspect) whose aspect the
 text names and the label scores (-2..2) is one example of negative, mixed or positive.
 
 Model selection by cross-validation over reviews (``FOLDS`` folds, repeated with ``SEEDS``): for
@@ -15,7 +16,7 @@ each C in ``C_GRID`` the out-of-fold probabilities give, per aspect, the thresho
 ``THRESHOLD_GRID`` with the best four-class macro-F1 (absent, negative, mixed, positive, as in
 :mod:`imdb_tracker.sentiment.evaluation`), and the C with the best mean over the five aspects wins.
 The recorded figures are those out-of-fold scores; choosing thresholds on them makes them slightly
-optimistic, which is why a held-out split (``test4`` now) is measured apart.
+optimistic, which is why a held-out split (``test5`` now) is measured apart.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from imdb_tracker.sentiment.corpus import POLARITY_SOURCE, CorpusReview, file_sh
 from imdb_tracker.sentiment.evaluation import category, macro_f1
 from imdb_tracker.sentiment.labels import (
     LABELS_FILE,
+    TEST2_LABELS_FILE,
+    TEST3_LABELS_FILE,
+    TEST4_LABELS_FILE,
     TRAIN_LABELS_FILE,
     HandLabel,
     labelled_reviews,
@@ -63,10 +67,19 @@ class LabelledReview:
     evidence: dict[str, AspectEvidence]
 
 
+TRAINING_LABEL_FILES = (
+    TRAIN_LABELS_FILE,
+    LABELS_FILE,
+    TEST2_LABELS_FILE,
+    TEST3_LABELS_FILE,
+    TEST4_LABELS_FILE,
+)
+"""The label files the aspect model learns from (module docstring): every one but ``test5``'s."""
+
+
 def training_labels() -> list[HandLabel]:
-    """The labels the aspect model may learn from: ``train``, ``dev`` and the old ``test``, never
-    ``test2`` .. ``test5``."""
-    return [*read_hand_labels(TRAIN_LABELS_FILE), *read_hand_labels(LABELS_FILE)]
+    """The labels the aspect model may learn from (:data:`TRAINING_LABEL_FILES`), never ``test5``."""
+    return [label for path in TRAINING_LABEL_FILES for label in read_hand_labels(path)]
 
 
 def labelled_evidence(
@@ -199,8 +212,7 @@ def train(shared: Path, polarity: PolarityModel) -> AspectModel:
         "description": "multinomial logistic regression over the evidence of each named aspect "
         "(imdb_tracker.sentiment.aspects); negative / mixed / positive",
         "training_labels": {
-            str(path.relative_to(path.parent.parent)): file_sha256(path)
-            for path in (TRAIN_LABELS_FILE, LABELS_FILE)
+            str(path.relative_to(path.parent.parent)): file_sha256(path) for path in TRAINING_LABEL_FILES
         },
         "labelled_reviews": {split: splits.count(split) for split in ("train", "dev", "test")},
         "polarity_model": polarity.version,

@@ -21,6 +21,7 @@ from imdb_tracker.sentiment.labels import (
     TEST2_LABELS_FILE,
     TEST3_LABELS_FILE,
     TEST4_LABELS_FILE,
+    TEST5_LABELS_FILE,
     HandLabel,
     labelled_reviews,
 )
@@ -30,13 +31,21 @@ ALL = "all"
 TEST2 = "test2"
 TEST3 = "test3"
 TEST4 = "test4"
-HELD_OUT = TEST4
+TEST5 = "test5"
+HELD_OUT = TEST5
 """The held-out split: never trained or tuned on."""
-HELD_OUT_FILES = {TEST4: TEST4_LABELS_FILE, TEST3: TEST3_LABELS_FILE, TEST2: TEST2_LABELS_FILE}
+HELD_OUT_FILES = {
+    TEST5: TEST5_LABELS_FILE,
+    TEST4: TEST4_LABELS_FILE,
+    TEST3: TEST3_LABELS_FILE,
+    TEST2: TEST2_LABELS_FILE,
+}
 """The separately labelled splits of many films and their label files: every label of such a file
-is in its split; their reviews come from the polarity sample's ``test`` split (``test4``: its last
-unlabelled ``test`` rows and unlabelled ``dev`` rows), which the polarity model never trains on.
-``test4`` is the held-out one; ``test2`` and ``test3`` were each measured once for offline-v4."""
+is in its split; their reviews come from the polarity sample's ``test`` and ``dev`` splits, which
+the polarity model never trains on (``test4``: its last unlabelled ``test`` rows and unlabelled
+``dev`` rows; ``test5``: the last unlabelled ``dev`` rows). ``test5`` is the held-out one;
+``test2`` and ``test3`` were each measured once for offline-v4, ``test4`` for offline-v4 from
+then on, and since offline-v5 the offline aspect model trains on all three."""
 SOURCE_NAMES = {POLARITY_SOURCE: "IMDb polarity sample (many films)"}
 
 
@@ -72,7 +81,7 @@ def assess(
     score: Scorer | None = None,
     others: Sequence[tuple[str, Scorer]] = (),
 ) -> Assessment:
-    """Score the labelled reviews of ``split`` ("dev", "test", "test2" .. "test4" or "all"; for "all"
+    """Score the labelled reviews of ``split`` ("dev", "test", "test2" .. "test5" or "all"; for "all"
     and the splits of :data:`HELD_OUT_FILES` every label given) with ``backend`` (through ``score``
     when given, e.g. with progress output), with ``others`` (e.g. a previous analyser) and with
     every baseline, and compare. When

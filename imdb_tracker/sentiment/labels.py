@@ -49,13 +49,13 @@ TEST3_LABELS_FILE = LABELS_FILE.with_name("test3_labels.jsonl")
 offline-v4): never trained on, measured once for offline-v4, then used in cross-validated
 experiments, so no longer unseen."""
 TEST4_LABELS_FILE = LABELS_FILE.with_name("test4_labels.jsonl")
-"""The held-out split ``test4`` (many films: the polarity sample's last unlabelled ``test`` rows and
-unlabelled ``dev`` rows, labelled after test3 was measured and before any experiment that could
-see it): never trained or tuned on, measured with ``imdb-tracker sentiment evaluate``."""
+"""The split ``test4`` (many films: the polarity sample's last unlabelled ``test`` rows and unlabelled
+``dev`` rows, labelled after test3 was measured and before any experiment that could see it): the
+held-out split of offline-v4, trained on by offline-v5's aspect model."""
 TEST5_LABELS_FILE = LABELS_FILE.with_name("test5_labels.jsonl")
-"""The split ``test5`` (many films: the polarity sample's last unlabelled ``dev`` rows), labelled after
-test4 was measured and never measured: reserved as the held-out split of the next change to the
-offline analyser, so that change can be measured on reviews no experiment has seen."""
+"""The held-out split ``test5`` (many films: the polarity sample's last unlabelled ``dev`` rows),
+labelled after test4 was measured and kept unmeasured until offline-v5, whose change it measures:
+never trained or tuned on, measured with ``imdb-tracker sentiment evaluate``."""
 TEST4_SECOND_LABELS_FILE = LABELS_FILE.with_name("test4_second_labels.jsonl")
 PROJECT_LABEL_FILES = (
     LABELS_FILE,

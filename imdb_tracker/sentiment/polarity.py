@@ -1,12 +1,14 @@
-"""The trained polarity model of the offline analyser: TF-IDF features and a logistic regression,
-evaluated in plain Python from a small JSON artifact (no scikit-learn, no pickle at run time).
+"""The trained polarity model of the offline analyser: TF-IDF features scaled by their naive Bayes
+log-count ratio (NBSVM, Wang and Manning, ACL 2012) and a logistic regression, evaluated in plain
+Python from a small artifact (no scikit-learn, no pickle at run time).
 
 The model was trained by :mod:`imdb_tracker.sentiment.training` on reviews of many films from the
 IMDb Large Movie Review Dataset (Andrew L. Maas, Raymond E. Daly, Peter T. Pham, Dan Huang,
 Andrew Y. Ng, Christopher Potts: "Learning Word Vectors for Sentiment Analysis", ACL 2011) plus the
 star ratings of the sample reviews as weak labels. ``model/polarity.npz`` holds the features, their
-idf and weights (compressed numpy arrays, no pickle); ``model/polarity.json`` beside it records the
-training data's SHA-256, the library versions, the seed and the cross-validated figures.
+scale (idf times log-count ratio) and weights (compressed numpy arrays, no pickle);
+``model/polarity.json`` beside it records the training data's SHA-256, the library versions, the
+seed and the cross-validated figures.
 
 :meth:`PolarityModel.logit` gives log-odds that a text is positive: a whole review for the overall
 verdict, or one sentence for the aspect it talks about.
@@ -29,7 +31,7 @@ from typing import Any
 import numpy
 
 ARTIFACT = Path(__file__).parent / "model" / "polarity.npz"
-ARTIFACT_FORMAT = 2
+ARTIFACT_FORMAT = 3
 """2: negated words are marked (``not_``); 1 had plain words only."""
 
 _MARKUP = re.compile(r"<[^>]{0,40}>")
@@ -83,8 +85,9 @@ def analyse_text(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class PolarityModel:
-    """A linear model over sublinear TF-IDF features, L2-normalised like scikit-learn's
-    ``TfidfVectorizer(sublinear_tf=True)``; ``weights`` maps a feature to (idf, coefficient)."""
+    """A linear model over sublinear term frequencies times a per-feature scale, L2-normalised like
+    scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` with the scale as idf; ``weights`` maps a
+    feature to (scale, coefficient), the scale being its idf times its log-count ratio."""
 
     weights: dict[str, tuple[float, float]]
     intercept: float
@@ -128,7 +131,7 @@ def write_artifact(model: PolarityModel, weights_path: Path = ARTIFACT) -> None:
         weights_path,
         format=numpy.array(ARTIFACT_FORMAT),
         features=numpy.frombuffer("\n".join(names).encode("utf-8"), dtype=numpy.uint8),
-        idf=numpy.array([model.weights[name][0] for name in names]),
+        scale=numpy.array([model.weights[name][0] for name in names]),
         coef=numpy.array([model.weights[name][1] for name in names]),
         intercept=numpy.array(model.intercept),
     )
@@ -142,7 +145,7 @@ def read_artifact(weights_path: Path = ARTIFACT) -> PolarityModel:
         if int(arrays["format"]) != ARTIFACT_FORMAT:
             raise ValueError(f"polarity model format {int(arrays['format'])}, expected {ARTIFACT_FORMAT}")
         names = arrays["features"].tobytes().decode("utf-8").split("\n")
-        pairs = zip(arrays["idf"].tolist(), arrays["coef"].tolist(), strict=True)
+        pairs = zip(arrays["scale"].tolist(), arrays["coef"].tolist(), strict=True)
         weights = dict(zip(names, pairs, strict=True))
         intercept = float(arrays["intercept"])
     provenance = json.loads(provenance_path(weights_path).read_text(encoding="utf-8"))
