@@ -1,7 +1,8 @@
 """Sentiment quality, cost and speed, side by side.
 
 1. Quality: the offline analyser beside VADER-only, stars-only and always-absent (and, with
-   ``--previous-aspects``, the analyser with an earlier aspect model, e.g. offline-v3's) on the
+   ``--previous-aspects``, the analyser with an earlier aspect model over this polarity model's
+   evidence; an earlier analyser as a whole, e.g. offline-v4, runs from its own commit) on the
    held-out hand labels ``test5`` (never trained or tuned on; ``--split`` for another, e.g. ``test4``,
    ``test3`` or ``test2``, measured for offline-v4 and trained on by offline-v5's aspect model), per
    source, with 95 % bootstrap intervals, plus overall binary accuracy on every row of the polarity
