@@ -32,7 +32,8 @@ import numpy
 
 ARTIFACT = Path(__file__).parent / "model" / "polarity.npz"
 ARTIFACT_FORMAT = 3
-"""2: negated words are marked (``not_``); 1 had plain words only."""
+"""3: each feature's scale is its idf times its log-count ratio (array ``scale``); 2 stored the idf
+(array ``idf``); 2 and 3 mark negated words (``not_``), 1 had plain words only."""
 
 _MARKUP = re.compile(r"<[^>]{0,40}>")
 _WORD_OR_STOP = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?()…]")

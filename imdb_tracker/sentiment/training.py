@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imdb_tracker.sentiment import aspect_training, aspects
 from imdb_tracker.sentiment.corpus import (
@@ -53,6 +53,10 @@ from imdb_tracker.sentiment.polarity import (
     write_artifact,
 )
 from imdb_tracker.settings import get_settings
+
+if TYPE_CHECKING:
+    import numpy
+    from scipy.sparse import csr_matrix
 
 SEED = 20261129
 MIN_DF = 3
@@ -158,7 +162,7 @@ def fit(data: TrainingSet) -> PolarityModel:
     return PolarityModel(weights, round(float(numpy.asarray(classifier.intercept_)[0]), DIGITS))
 
 
-def log_count_ratio(present: Any, labels: Any, weights: Any) -> Any:
+def log_count_ratio(present: csr_matrix, labels: numpy.ndarray, weights: numpy.ndarray) -> numpy.ndarray:
     """Per feature, log of its smoothed (``NB_ALPHA``) weighted share of presences among positive
     reviews over that among negative ones; ``present`` is the 0/1 document-feature matrix."""
     import numpy
