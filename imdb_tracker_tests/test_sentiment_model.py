@@ -26,6 +26,7 @@ from imdb_tracker.sentiment.labels import (
     TEST4_LABELS_FILE,
     TEST4_SECOND_LABELS_FILE,
     TEST5_LABELS_FILE,
+    TEST6_LABELS_FILE,
     TRAIN_LABELS_FILE,
     labelled_keys,
     read_hand_labels,
@@ -129,12 +130,12 @@ def test_the_shipped_aspect_model_says_how_it_was_made() -> None:
     assert provenance["training_labels"] == {
         f"hand_labels/{path.name}": file_sha256(path) for path in aspect_training.TRAINING_LABEL_FILES
     }
-    assert TEST5_LABELS_FILE not in aspect_training.TRAINING_LABEL_FILES  # the held-out split
-    assert provenance["labelled_reviews"] == {"train": 200, "dev": 248, "test": 628}
+    assert TEST6_LABELS_FILE not in aspect_training.TRAINING_LABEL_FILES  # the held-out split
+    assert provenance["labelled_reviews"] == {"train": 200, "dev": 350, "test": 628}
     cv = provenance["cross_validation"]
     assert cv["C"] in aspect_training.C_GRID and cv["mixed_thresholds"] == model.mixed_thresholds
     assert set(cv["macro_f1_all"]) == set(model.mixed_thresholds) == set(ASPECTS)
-    assert 0.5 < cv["macro_f1_all_mean"] < 0.8 and cv["reviews"] == 1076 and cv["reviews_many_films"] == 997
+    assert 0.5 < cv["macro_f1_all_mean"] < 0.8 and cv["reviews"] == 1178 and cv["reviews_many_films"] == 1099
     assert len(model.weights) == len(aspects.CLASSES) and {len(row) for row in model.weights} == {
         len(aspects.EVIDENCE)
     }
@@ -232,11 +233,14 @@ def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> 
     test5 = read_hand_labels(TEST5_LABELS_FILE)
     assert len(test5) == 102
     assert {(label.source, label.split) for label in test5} == {("imdb_polarity", "dev")}
-    held_out = [*test2, *test3, *test4, *test5]
-    assert labelled_keys() == {label.key for label in [*labels, *train_labels, *held_out]}
+    test6 = read_hand_labels(TEST6_LABELS_FILE)
+    assert len(test6) == 200
+    assert {(label.source, label.split) for label in test6} == {("imdb_polarity", "train")}
+    measured = [*test2, *test3, *test4, *test5]
+    assert labelled_keys() == {label.key for label in [*labels, *train_labels, *measured, *test6]}
     trained_labels = {label.key for label in aspect_training.training_labels()}
-    # since offline-v5 every split but the held-out test5
-    assert trained_labels == {label.key for label in [*labels, *train_labels, *test2, *test3, *test4]}
+    # since offline-v6 every split but the held-out test6
+    assert trained_labels == {label.key for label in [*labels, *train_labels, *measured]}
     if (SHARED / POLARITY_CSV).exists():
         rows = list(read_polarity(SHARED))
         for split, count, chosen in (
@@ -265,6 +269,9 @@ def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> 
         # test5: every dev row no other label file uses (one without a verdict left out)
         rest = {key for key in dev if key not in {x.key for x in test4}}
         assert {label.key for label in test5} | {"imdb_polarity:136"} == rest
+        # test6: the next 200 train rows in label order, after the training labels' 200
+        train = sorted((r.key for r in rows if r.split == "train"), key=label_order)
+        assert [label.key for label in test6] == train[200:400]
         trained_on = {review.key for review in training.training_reviews(SHARED)}
         assert not trained_on & labelled_keys()
         assert all(split_of(key) == "train" for key in trained_on)

@@ -22,6 +22,7 @@ from imdb_tracker.sentiment.labels import (
     TEST3_LABELS_FILE,
     TEST4_LABELS_FILE,
     TEST5_LABELS_FILE,
+    TEST6_LABELS_FILE,
     HandLabel,
     labelled_reviews,
 )
@@ -32,9 +33,11 @@ TEST2 = "test2"
 TEST3 = "test3"
 TEST4 = "test4"
 TEST5 = "test5"
-HELD_OUT = TEST5
+TEST6 = "test6"
+HELD_OUT = TEST6
 """The held-out split: never trained or tuned on."""
 HELD_OUT_FILES = {
+    TEST6: TEST6_LABELS_FILE,
     TEST5: TEST5_LABELS_FILE,
     TEST4: TEST4_LABELS_FILE,
     TEST3: TEST3_LABELS_FILE,
@@ -43,9 +46,11 @@ HELD_OUT_FILES = {
 """The separately labelled splits of many films and their label files: every label of such a file
 is in its split; their reviews come from the polarity sample's ``test`` and ``dev`` splits, which
 the polarity model never trains on (``test4``: its last unlabelled ``test`` rows and unlabelled
-``dev`` rows; ``test5``: the last unlabelled ``dev`` rows). ``test5`` is the held-out one;
-``test2`` and ``test3`` were each measured once for offline-v4, ``test4`` for offline-v4 from
-then on, and since offline-v5 the offline aspect model trains on all three."""
+``dev`` rows; ``test5``: the last unlabelled ``dev`` rows), and for ``test6`` from its ``train``
+split, whose labelled rows the polarity model leaves out since offline-v6. ``test6`` is the held-out
+one; ``test2`` and ``test3`` were each measured once for offline-v4, ``test4`` for offline-v4 from
+then on and ``test5`` for offline-v5; the offline aspect model trains on test2..test4 since
+offline-v5 and on test5 since offline-v6."""
 SOURCE_NAMES = {POLARITY_SOURCE: "IMDb polarity sample (many films)"}
 
 
@@ -81,7 +86,7 @@ def assess(
     score: Scorer | None = None,
     others: Sequence[tuple[str, Scorer]] = (),
 ) -> Assessment:
-    """Score the labelled reviews of ``split`` ("dev", "test", "test2" .. "test5" or "all"; for "all"
+    """Score the labelled reviews of ``split`` ("dev", "test", "test2" .. "test6" or "all"; for "all"
     and the splits of :data:`HELD_OUT_FILES` every label given) with ``backend`` (through ``score``
     when given, e.g. with progress output), with ``others`` (e.g. a previous analyser) and with
     every baseline, and compare. When

@@ -10,7 +10,7 @@ A label line names its review in one of three ways:
 Texts are read from the shared folder, never stored with the labels. The project's evaluation labels
 are in ``hand_labels/labels.jsonl`` and its training labels (reviews of the ``train`` split, for the
 offline analyser's aspect model) in ``hand_labels/train_labels.jsonl``, and the separately labelled
-splits ``test2`` .. ``test5`` in ``hand_labels/test<N>_labels.jsonl`` (guide:
+splits ``test2`` .. ``test6`` in ``hand_labels/test<N>_labels.jsonl`` (guide:
 ``hand_labels/README.md``). A labelled
 row of the polarity sample is in the split :func:`~imdb_tracker.sentiment.corpus.split_of` gives
 its key; a labelled sample review is ``test`` when its key is and ``dev`` otherwise; labels of your
@@ -53,10 +53,15 @@ TEST4_LABELS_FILE = LABELS_FILE.with_name("test4_labels.jsonl")
 ``dev`` rows, labelled after test3 was measured and before any experiment that could see it): the
 held-out split of offline-v4, trained on by offline-v5's aspect model."""
 TEST5_LABELS_FILE = LABELS_FILE.with_name("test5_labels.jsonl")
-"""The held-out split ``test5`` (many films: the polarity sample's last unlabelled ``dev`` rows),
-labelled after test4 was measured and kept unmeasured until offline-v5, whose change it measures:
-never trained or tuned on, measured with ``imdb-tracker sentiment evaluate``."""
+"""The split ``test5`` (many films: the polarity sample's last unlabelled ``dev`` rows), labelled
+after test4 was measured: the held-out split of offline-v5, trained on by offline-v6's aspect
+model."""
+TEST6_LABELS_FILE = LABELS_FILE.with_name("test6_labels.jsonl")
+"""The held-out split ``test6`` (many films: ``train`` rows of the polarity sample, which its
+polarity model no longer trains on), labelled after test5 was measured and kept unmeasured until
+offline-v6: never trained or tuned on, measured with ``imdb-tracker sentiment evaluate``."""
 TEST4_SECOND_LABELS_FILE = LABELS_FILE.with_name("test4_second_labels.jsonl")
+"""A second, independent labelling of test4's ``test`` rows, for the agreement between labellers."""
 PROJECT_LABEL_FILES = (
     LABELS_FILE,
     TRAIN_LABELS_FILE,
@@ -64,10 +69,10 @@ PROJECT_LABEL_FILES = (
     TEST3_LABELS_FILE,
     TEST4_LABELS_FILE,
     TEST5_LABELS_FILE,
+    TEST6_LABELS_FILE,
 )
 """Every file of the project's hand labels of review sentiment (``test4_second_labels.jsonl``
 relabels reviews of ``test4``)."""
-"""A second, independent labelling of test4's ``test`` rows, for the agreement between labellers."""
 SAMPLE_SOURCE = "sample"
 OWN_SOURCE = "own"
 
