@@ -3,8 +3,8 @@
 1. Quality: the offline analyser beside VADER-only, stars-only and always-absent (and, with
    ``--previous-aspects``, the analyser with an earlier aspect model over this polarity model's
    evidence; an earlier analyser as a whole, e.g. offline-v4, runs from its own commit) on the
-   held-out hand labels ``test6`` (never trained or tuned on; ``--split`` for another, e.g. ``test5``
-   .. ``test2``, each measured once for an earlier analyser and trained on by offline-v6's aspect model), per
+   held-out hand labels ``test7`` (never trained or tuned on; ``--split`` for another, e.g. ``test6``
+   .. ``test2``, each measured once for an earlier analyser and trained on by offline-v7's aspect model), per
    source, with 95 % bootstrap intervals, plus overall binary accuracy on every row of the polarity
    sample's test split (the same tables as ``imdb-tracker sentiment evaluate``). With ``--split
    test4``, also the agreement of a second, independent labeller with the first on the reviews both
@@ -21,7 +21,7 @@
 4. LLM request pattern against the fake OpenAI server with a fixed latency per request: one
    request per review (naive) vs this backend's batching.
 
-Usage: python benchmarks/sentiment.py [--split test6] [--previous-aspects aspects_v3.json]
+Usage: python benchmarks/sentiment.py [--split test7] [--previous-aspects aspects_v3.json]
        [--reviews 200] [--latency 1.0] [--concurrency 4] [--skip-quality]
 (offline-v3's aspect model, parameters e542d976: ``imdb_tracker/sentiment/model/aspects.json`` of any
 commit before offline-v4, e.g. ``git show d9cd5c9:imdb_tracker/sentiment/model/aspects.json``)

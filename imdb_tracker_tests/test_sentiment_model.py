@@ -27,6 +27,7 @@ from imdb_tracker.sentiment.labels import (
     TEST4_SECOND_LABELS_FILE,
     TEST5_LABELS_FILE,
     TEST6_LABELS_FILE,
+    TEST7_LABELS_FILE,
     TRAIN_LABELS_FILE,
     labelled_keys,
     read_hand_labels,
@@ -130,12 +131,12 @@ def test_the_shipped_aspect_model_says_how_it_was_made() -> None:
     assert provenance["training_labels"] == {
         f"hand_labels/{path.name}": file_sha256(path) for path in aspect_training.TRAINING_LABEL_FILES
     }
-    assert TEST6_LABELS_FILE not in aspect_training.TRAINING_LABEL_FILES  # the held-out split
-    assert provenance["labelled_reviews"] == {"train": 200, "dev": 350, "test": 628}
+    assert TEST7_LABELS_FILE not in aspect_training.TRAINING_LABEL_FILES  # the held-out split
+    assert provenance["labelled_reviews"] == {"train": 400, "dev": 350, "test": 628}
     cv = provenance["cross_validation"]
     assert cv["C"] in aspect_training.C_GRID and cv["mixed_thresholds"] == model.mixed_thresholds
     assert set(cv["macro_f1_all"]) == set(model.mixed_thresholds) == set(ASPECTS)
-    assert 0.5 < cv["macro_f1_all_mean"] < 0.8 and cv["reviews"] == 1178 and cv["reviews_many_films"] == 1099
+    assert 0.5 < cv["macro_f1_all_mean"] < 0.8 and cv["reviews"] == 1378 and cv["reviews_many_films"] == 1299
     assert len(model.weights) == len(aspects.CLASSES) and {len(row) for row in model.weights} == {
         len(aspects.EVIDENCE)
     }
@@ -236,10 +237,13 @@ def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> 
     test6 = read_hand_labels(TEST6_LABELS_FILE)
     assert len(test6) == 200
     assert {(label.source, label.split) for label in test6} == {("imdb_polarity", "train")}
-    measured = [*test2, *test3, *test4, *test5]
-    assert labelled_keys() == {label.key for label in [*labels, *train_labels, *measured, *test6]}
+    test7 = read_hand_labels(TEST7_LABELS_FILE)
+    assert len(test7) == 198
+    assert {(label.source, label.split) for label in test7} == {("imdb_polarity", "train")}
+    measured = [*test2, *test3, *test4, *test5, *test6]
+    assert labelled_keys() == {label.key for label in [*labels, *train_labels, *measured, *test7]}
     trained_labels = {label.key for label in aspect_training.training_labels()}
-    # since offline-v6 every split but the held-out test6
+    # since offline-v7 every split but the held-out test7
     assert trained_labels == {label.key for label in [*labels, *train_labels, *measured]}
     if (SHARED / POLARITY_CSV).exists():
         rows = list(read_polarity(SHARED))
@@ -272,6 +276,9 @@ def test_the_split_rule_is_fixed_and_labelled_reviews_are_never_trained_on() -> 
         # test6: the next 200 train rows in label order, after the training labels' 200
         train = sorted((r.key for r in rows if r.split == "train"), key=label_order)
         assert [label.key for label in test6] == train[200:400]
+        # test7: the next 200, two without any verdict left out
+        without_verdict = {"imdb_polarity:1693", "imdb_polarity:289"}
+        assert [label.key for label in test7] == [key for key in train[400:600] if key not in without_verdict]
         trained_on = {review.key for review in training.training_reviews(SHARED)}
         assert not trained_on & labelled_keys()
         assert all(split_of(key) == "train" for key in trained_on)

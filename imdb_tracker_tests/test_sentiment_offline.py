@@ -97,7 +97,7 @@ def test_written_ratings_are_read_and_removed() -> None:
 
 @pytest.mark.fast
 def test_it_names_its_model_and_version(analyser: OfflineAnalyser) -> None:
-    assert analyser.name == "offline" and analyser.prompt_version == "offline-v6"
+    assert analyser.name == "offline" and analyser.prompt_version == "offline-v7"
     assert analyser.model == f"tfidf-logreg-{analyser.polarity.version}-aspects-{analyser.aspects.version}"
     assert len(analyser.polarity.version) == 12 and len(analyser.aspects.version) == 8
 

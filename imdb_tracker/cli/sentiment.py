@@ -263,10 +263,10 @@ def _write(records: list[dict], output_path: Path | None, partial: Path | None) 
     type=click.Choice([*HELD_OUT_FILES, "test", "dev", "all"]),
     default=HELD_OUT,
     show_default=True,
-    help="test6: the held-out labels (hand_labels/test6_labels.jsonl, read instead of --labels' "
-    "default), never trained or tuned on; test5 .. test2: the labels of "
+    help="test7: the held-out labels (hand_labels/test7_labels.jsonl, read instead of --labels' "
+    "default), never trained or tuned on; test6 .. test2: the labels of "
     "hand_labels/test<N>_labels.jsonl, each measured once for an earlier analyser and trained on by "
-    "offline-v6's aspect model; test and dev: splits of --labels (trained on since offline-v4).",
+    "offline-v7's aspect model; test and dev: splits of --labels (trained on since offline-v4).",
 )
 def evaluate_command(
     backend: str | None,

@@ -6,9 +6,9 @@ on a hand-labelled review, so its log-odds on them are those of unseen reviews.
 
 Data: every label of ``hand_labels/train_labels.jsonl`` (``train``), of ``hand_labels/labels.jsonl``
 (``dev`` and the old ``test``: since offline-v4 the old test split, looked at twice, is training data
-too) and of the separately labelled splits ``test2`` .. ``test5`` (``hand_labels/test<N>_labels.jsonl``,
-since offline-v5 and, for ``test5``, offline-v6), each measured once before; ``test6``, the held-out
-split, is never read here. Each (review, aspect) whose aspect the
+too) and of the separately labelled splits ``test2`` .. ``test6`` (``hand_labels/test<N>_labels.jsonl``:
+test2..test4 since offline-v5, test5 since offline-v6, test6 since offline-v7), each measured once
+before; ``test7``, the held-out split, is never read here. Each (review, aspect) whose aspect the
 text names and the label scores (-2..2) is one example of negative, mixed or positive.
 
 Model selection by cross-validation over reviews (``FOLDS`` folds, repeated with ``SEEDS``): for
@@ -16,7 +16,7 @@ each C in ``C_GRID`` the out-of-fold probabilities give, per aspect, the thresho
 ``THRESHOLD_GRID`` with the best four-class macro-F1 (absent, negative, mixed, positive, as in
 :mod:`imdb_tracker.sentiment.evaluation`), and the C with the best mean over the five aspects wins.
 The recorded figures are those out-of-fold scores; choosing thresholds on them makes them slightly
-optimistic, which is why a held-out split (``test6`` now) is measured apart.
+optimistic, which is why a held-out split (``test7`` now) is measured apart.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from imdb_tracker.sentiment.labels import (
     TEST3_LABELS_FILE,
     TEST4_LABELS_FILE,
     TEST5_LABELS_FILE,
+    TEST6_LABELS_FILE,
     TRAIN_LABELS_FILE,
     HandLabel,
     labelled_reviews,
@@ -75,12 +76,13 @@ TRAINING_LABEL_FILES = (
     TEST3_LABELS_FILE,
     TEST4_LABELS_FILE,
     TEST5_LABELS_FILE,
+    TEST6_LABELS_FILE,
 )
-"""The label files the aspect model learns from (module docstring): every one but ``test6``'s."""
+"""The label files the aspect model learns from (module docstring): every one but ``test7``'s."""
 
 
 def training_labels() -> list[HandLabel]:
-    """The labels the aspect model may learn from (:data:`TRAINING_LABEL_FILES`), never ``test6``."""
+    """The labels the aspect model may learn from (:data:`TRAINING_LABEL_FILES`), never ``test7``."""
     return [label for path in TRAINING_LABEL_FILES for label in read_hand_labels(path)]
 
 

@@ -13,7 +13,7 @@ them, and a small trained model that turns the evidence into a score.
    aspects, gives P(negative), P(mixed), P(positive). An aspect is 0 when P(mixed) reaches that
    aspect's threshold, otherwise the sign of P(positive) - P(negative), and +-2 when that difference
    is at least ``strong``. The weights and thresholds were fitted on hand labels by
-   :mod:`imdb_tracker.sentiment.aspect_training` (never on the held-out split ``test6``);
+   :mod:`imdb_tracker.sentiment.aspect_training` (never on the held-out split ``test7``);
    ``model/aspects.json`` holds them with their cross-validated figures.
 """
 

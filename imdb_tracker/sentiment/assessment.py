@@ -23,6 +23,7 @@ from imdb_tracker.sentiment.labels import (
     TEST4_LABELS_FILE,
     TEST5_LABELS_FILE,
     TEST6_LABELS_FILE,
+    TEST7_LABELS_FILE,
     HandLabel,
     labelled_reviews,
 )
@@ -34,9 +35,11 @@ TEST3 = "test3"
 TEST4 = "test4"
 TEST5 = "test5"
 TEST6 = "test6"
-HELD_OUT = TEST6
+TEST7 = "test7"
+HELD_OUT = TEST7
 """The held-out split: never trained or tuned on."""
 HELD_OUT_FILES = {
+    TEST7: TEST7_LABELS_FILE,
     TEST6: TEST6_LABELS_FILE,
     TEST5: TEST5_LABELS_FILE,
     TEST4: TEST4_LABELS_FILE,
@@ -46,11 +49,12 @@ HELD_OUT_FILES = {
 """The separately labelled splits of many films and their label files: every label of such a file
 is in its split; their reviews come from the polarity sample's ``test`` and ``dev`` splits, which
 the polarity model never trains on (``test4``: its last unlabelled ``test`` rows and unlabelled
-``dev`` rows; ``test5``: the last unlabelled ``dev`` rows), and for ``test6`` from its ``train``
-split, whose labelled rows the polarity model leaves out since offline-v6. ``test6`` is the held-out
-one; ``test2`` and ``test3`` were each measured once for offline-v4, ``test4`` for offline-v4 from
-then on and ``test5`` for offline-v5; the offline aspect model trains on test2..test4 since
-offline-v5 and on test5 since offline-v6."""
+``dev`` rows; ``test5``: the last unlabelled ``dev`` rows), and for ``test6`` and ``test7`` from its
+``train`` split, whose labelled rows the polarity model leaves out (since offline-v6 and offline-v7).
+``test7`` is the held-out one; ``test2`` and ``test3`` were each measured once for offline-v4,
+``test4`` for offline-v4 from then on, ``test5`` for offline-v5 and ``test6`` for offline-v6; the
+offline aspect model trains on test2..test4 since offline-v5, on test5 since offline-v6 and on test6
+since offline-v7."""
 SOURCE_NAMES = {POLARITY_SOURCE: "IMDb polarity sample (many films)"}
 
 
@@ -86,7 +90,7 @@ def assess(
     score: Scorer | None = None,
     others: Sequence[tuple[str, Scorer]] = (),
 ) -> Assessment:
-    """Score the labelled reviews of ``split`` ("dev", "test", "test2" .. "test6" or "all"; for "all"
+    """Score the labelled reviews of ``split`` ("dev", "test", "test2" .. "test7" or "all"; for "all"
     and the splits of :data:`HELD_OUT_FILES` every label given) with ``backend`` (through ``score``
     when given, e.g. with progress output), with ``others`` (e.g. a previous analyser) and with
     every baseline, and compare. When

@@ -10,7 +10,7 @@ A label line names its review in one of three ways:
 Texts are read from the shared folder, never stored with the labels. The project's evaluation labels
 are in ``hand_labels/labels.jsonl`` and its training labels (reviews of the ``train`` split, for the
 offline analyser's aspect model) in ``hand_labels/train_labels.jsonl``, and the separately labelled
-splits ``test2`` .. ``test6`` in ``hand_labels/test<N>_labels.jsonl`` (guide:
+splits ``test2`` .. ``test7`` in ``hand_labels/test<N>_labels.jsonl`` (guide:
 ``hand_labels/README.md``). A labelled
 row of the polarity sample is in the split :func:`~imdb_tracker.sentiment.corpus.split_of` gives
 its key; a labelled sample review is ``test`` when its key is and ``dev`` otherwise; labels of your
@@ -57,9 +57,13 @@ TEST5_LABELS_FILE = LABELS_FILE.with_name("test5_labels.jsonl")
 after test4 was measured: the held-out split of offline-v5, trained on by offline-v6's aspect
 model."""
 TEST6_LABELS_FILE = LABELS_FILE.with_name("test6_labels.jsonl")
-"""The held-out split ``test6`` (many films: ``train`` rows of the polarity sample, which its
-polarity model no longer trains on), labelled after test5 was measured and kept unmeasured until
-offline-v6: never trained or tuned on, measured with ``imdb-tracker sentiment evaluate``."""
+"""The split ``test6`` (many films: ``train`` rows of the polarity sample, which its polarity model no
+longer trains on), labelled after test5 was measured: the held-out split of offline-v6, trained on
+by offline-v7's aspect model."""
+TEST7_LABELS_FILE = LABELS_FILE.with_name("test7_labels.jsonl")
+"""The held-out split ``test7`` (many films: the next ``train`` rows of the polarity sample, which its
+polarity model no longer trains on), labelled after test6 was measured and kept unmeasured until
+offline-v7: never trained or tuned on, measured with ``imdb-tracker sentiment evaluate``."""
 TEST4_SECOND_LABELS_FILE = LABELS_FILE.with_name("test4_second_labels.jsonl")
 """A second, independent labelling of test4's ``test`` rows, for the agreement between labellers."""
 PROJECT_LABEL_FILES = (
@@ -70,6 +74,7 @@ PROJECT_LABEL_FILES = (
     TEST4_LABELS_FILE,
     TEST5_LABELS_FILE,
     TEST6_LABELS_FILE,
+    TEST7_LABELS_FILE,
 )
 """Every file of the project's hand labels of review sentiment (``test4_second_labels.jsonl``
 relabels reviews of ``test4``)."""

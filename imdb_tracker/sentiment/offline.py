@@ -46,7 +46,7 @@ from imdb_tracker.sentiment.models import (
 )
 from imdb_tracker.sentiment.polarity import PolarityModel, shipped_model
 
-OFFLINE_VERSION = "offline-v6"
+OFFLINE_VERSION = "offline-v7"
 """Bump when the lexicon, the tuning or the use of inputs changes, so offline scores are recomputed."""
 
 _TEXT_RATING = re.compile(
