@@ -30,16 +30,11 @@ from typing import Any
 import numpy
 
 from imdb_tracker.sentiment.aspects import CLASSES, AspectEvidence, AspectModel
+from imdb_tracker.sentiment.assessment import HELD_OUT, HELD_OUT_FILES
 from imdb_tracker.sentiment.corpus import POLARITY_SOURCE, CorpusReview, file_sha256
 from imdb_tracker.sentiment.evaluation import category, macro_f1
 from imdb_tracker.sentiment.labels import (
-    LABELS_FILE,
-    TEST2_LABELS_FILE,
-    TEST3_LABELS_FILE,
-    TEST4_LABELS_FILE,
-    TEST5_LABELS_FILE,
-    TEST6_LABELS_FILE,
-    TRAIN_LABELS_FILE,
+    PROJECT_LABEL_FILES,
     HandLabel,
     labelled_reviews,
     read_hand_labels,
@@ -69,16 +64,9 @@ class LabelledReview:
     evidence: dict[str, AspectEvidence]
 
 
-TRAINING_LABEL_FILES = (
-    TRAIN_LABELS_FILE,
-    LABELS_FILE,
-    TEST2_LABELS_FILE,
-    TEST3_LABELS_FILE,
-    TEST4_LABELS_FILE,
-    TEST5_LABELS_FILE,
-    TEST6_LABELS_FILE,
-)
-"""The label files the aspect model learns from (module docstring): every one but ``test7``'s."""
+TRAINING_LABEL_FILES = tuple(path for path in PROJECT_LABEL_FILES if path != HELD_OUT_FILES[HELD_OUT])
+"""The label files the aspect model learns from (module docstring): every project label file but the
+held-out split's (``test7``), in the order of :data:`PROJECT_LABEL_FILES`."""
 
 
 def training_labels() -> list[HandLabel]:

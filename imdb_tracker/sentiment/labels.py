@@ -67,8 +67,8 @@ offline-v7: never trained or tuned on, measured with ``imdb-tracker sentiment ev
 TEST4_SECOND_LABELS_FILE = LABELS_FILE.with_name("test4_second_labels.jsonl")
 """A second, independent labelling of test4's ``test`` rows, for the agreement between labellers."""
 PROJECT_LABEL_FILES = (
-    LABELS_FILE,
     TRAIN_LABELS_FILE,
+    LABELS_FILE,
     TEST2_LABELS_FILE,
     TEST3_LABELS_FILE,
     TEST4_LABELS_FILE,
@@ -77,7 +77,8 @@ PROJECT_LABEL_FILES = (
     TEST7_LABELS_FILE,
 )
 """Every file of the project's hand labels of review sentiment (``test4_second_labels.jsonl``
-relabels reviews of ``test4``)."""
+relabels reviews of ``test4``), in the order the aspect model reads them (its cross-validation folds
+follow that order)."""
 SAMPLE_SOURCE = "sample"
 OWN_SOURCE = "own"
 

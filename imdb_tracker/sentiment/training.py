@@ -167,9 +167,11 @@ def log_count_ratio(present: csr_matrix, labels: numpy.ndarray, weights: numpy.n
     reviews over that among negative ones; ``present`` is the 0/1 document-feature matrix."""
     import numpy
 
-    positive = NB_ALPHA + numpy.asarray(present[labels == 1].multiply(weights[labels == 1][:, None]).sum(0))
-    negative = NB_ALPHA + numpy.asarray(present[labels == 0].multiply(weights[labels == 0][:, None]).sum(0))
-    return numpy.log((positive / positive.sum()) / (negative / negative.sum())).ravel()
+    def share(chosen: numpy.ndarray) -> numpy.ndarray:
+        counts = NB_ALPHA + numpy.asarray(present[chosen].multiply(weights[chosen][:, None]).sum(0))
+        return counts / counts.sum()
+
+    return numpy.log(share(labels == 1) / share(labels == 0)).ravel()
 
 
 def cross_validate(data: TrainingSet) -> dict[str, Any]:
