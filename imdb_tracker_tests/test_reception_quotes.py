@@ -27,11 +27,18 @@ def source(
     return QuoteSource(review_id, None, text, rating, up, down, kw.get("spoiler", False), f"hash-{review_id}")
 
 
-def fixed(logits: dict[str, float]):
-    """An assignment that gives every sentence of a review the acting log-odds listed for it."""
+def fixed(logits: dict[str, float], review_score: int | None = None):
+    """An assignment that gives every sentence of a review the acting log-odds listed for it, and
+    the review an acting score of ``review_score`` (default: the side of each sentence)."""
 
     def assign(review: ReviewInput) -> list[AspectSentence]:
-        return [AspectSentence("acting", s, logits[s]) for s in review.text.split("\n") if s in logits]
+        return [
+            AspectSentence(
+                "acting", s, logits[s], (1 if logits[s] > 0 else -1) if review_score is None else review_score
+            )
+            for s in review.text.split("\n")
+            if s in logits
+        ]
 
     return assign
 
@@ -82,6 +89,37 @@ def test_spoilers_fragments_weak_and_contradicted_sentences_are_held_back() -> N
 
 
 @pytest.mark.fast
+def test_a_sentence_is_quoted_only_on_the_side_of_its_reviews_score_of_the_aspect() -> None:
+    review = source("rw1", f"{GOOD}\n{BAD}")
+    sides = {
+        score: [c.polarity for c in candidates([review], fixed({GOOD: 2.0, BAD: -3.0}, score))]
+        for score in (-2, -1, 0, 1, 2)
+    }
+    assert sides == {
+        -2: ["negative"],
+        -1: ["negative"],
+        0: [],  # a mixed verdict on the aspect gives no quote on either side
+        1: ["positive"],
+        2: ["positive"],
+    }
+
+
+@pytest.mark.fast
+def test_praise_the_analyser_outweighs_is_not_quoted() -> None:
+    praise = "The lead actress gives a brilliant, wonderful and moving performance."
+    text = (
+        f"{praise} Sadly the rest of the acting is awful, wooden and laughable. "
+        "Terrible actors, dreadful casting, the worst performances of the year."
+    )
+    analyser = OfflineAnalyser()
+    assigned = analyser.aspect_sentences(ReviewInput("rw1", None, text))
+    first = assigned[0]
+    assert (first.sentence, first.logit >= 1.0, first.review_score) == (praise, True, -2)
+    ranked = candidates([source("rw1", text)], analyser.aspect_sentences)
+    assert [(c.aspect, c.polarity) for c in ranked] == [("acting", "negative"), ("acting", "negative")]
+
+
+@pytest.mark.fast
 def test_one_review_gives_at_most_one_quote_per_side() -> None:
     both = f"{GOOD}\n{GREAT}"
     chosen = pick(candidates([source("rw1", both)], fixed({GOOD: 2.0, GREAT: 2.5})), per_side=3)
@@ -95,8 +133,9 @@ def test_the_analysers_sentences_are_the_ones_its_scores_come_from() -> None:
     for row in reviews:
         review = ReviewInput(row["review_id"], row["title"], row["text"], row["rating"])
         scores = analyser.analyse(review).to_dict()
-        named = {a.aspect for a in analyser.aspect_sentences(review)}
-        assert named == {aspect for aspect in ASPECTS if scores[aspect] is not None}, row["review_id"]
+        assigned = analyser.aspect_sentences(review)
+        assert {a.aspect for a in assigned} == {a for a in ASPECTS if scores[a] is not None}, row["review_id"]
+        assert all(a.review_score == scores[a.aspect] for a in assigned), row["review_id"]
     sentence = analyser.aspect_sentences(
         ReviewInput("rw1", None, "Great plot. The songs were awful and forgettable.")
     )

@@ -4,8 +4,10 @@ Candidates are the sentences the offline analyser assigns to an aspect
 (:meth:`~imdb_tracker.sentiment.offline.OfflineAnalyser.aspect_sentences`, the same assignment
 its scores come from), with the side given by the sign of the sentence's polarity log-odds. A
 candidate must be readable on its own (``MIN_CHARS``..``MAX_CHARS`` characters), clearly for or
-against (``|log-odds| >= MIN_STRENGTH``) and come from a review not marked as a spoiler. Each is
-ranked by
+against (``|log-odds| >= MIN_STRENGTH``), on the side of its review's score of that aspect (a
+sentence read as praise of the acting in a review whose acting the analyser scores negative or
+mixed is left out: such sentences are misread more often than the others) and come from a review
+not marked as a spoiler. Each is ranked by
 
     score = |log-odds| × helpfulness × agreement ÷ aspects named in the sentence,
     helpfulness = (helpful_up + 1) / (helpful_up + helpful_down + 2),
@@ -91,6 +93,8 @@ def candidates(
         for a in assigned:
             strength = abs(a.logit)
             if strength < MIN_STRENGTH or not MIN_CHARS <= len(a.sentence) <= MAX_CHARS:
+                continue
+            if a.logit * a.review_score <= 0:  # the review's score of the aspect takes the other side
                 continue
             polarity = "positive" if a.logit > 0 else "negative"
             score = strength * review.helpfulness * review.agreement(polarity) / aspects_in[a.sentence]

@@ -80,12 +80,14 @@ def rating_score(rating: float, text_logit: float, lean: float) -> int:
 
 @dataclass(frozen=True)
 class AspectSentence:
-    """A sentence of a review that names an aspect, and the polarity log-odds (positive = praise)
-    of what it says about that aspect."""
+    """A sentence of a review that names an aspect, the polarity log-odds (positive = praise) of
+    what it says about that aspect, and the analyser's score of that aspect for the whole review
+    (-2..2, as :meth:`OfflineAnalyser.analyse` gives it)."""
 
     aspect: str
     sentence: str
     logit: float
+    review_score: int
 
 
 class OfflineAnalyser:
@@ -134,8 +136,10 @@ class OfflineAnalyser:
     def aspect_sentences(self, review: ReviewInput) -> list[AspectSentence]:
         """The sentences :meth:`analyse` assigns to aspects: one entry per sentence and aspect it
         names, with the log-odds of what the sentence says about that aspect (the mean over its
-        clauses naming it when it names several aspects). Ratings written in the text ("3/10") are
-        left out, as in scoring."""
+        clauses naming it when it names several aspects) and the review's score of that aspect.
+        Ratings written in the text ("3/10") are left out, as in scoring."""
+        evidence = read_review(review, self.polarity).evidence
+        review_scores = {aspect: self.aspects.score(aspect, found) for aspect, found in evidence.items()}
         text, _ = extract_text_rating(review.text)
         found = []
         for sentence, pieces in sentence_clauses(text):
@@ -144,7 +148,12 @@ class OfflineAnalyser:
                 clauses.setdefault(aspect, []).append(clause)
             quoted = " ".join(sentence.split())
             found.extend(
-                AspectSentence(aspect, quoted, sum(self.polarity.logit(c) for c in named) / len(named))
+                AspectSentence(
+                    aspect,
+                    quoted,
+                    sum(self.polarity.logit(c) for c in named) / len(named),
+                    review_scores[aspect],
+                )
                 for aspect, named in clauses.items()
             )
         return found
