@@ -126,23 +126,23 @@ class OfflineAnalyser:
             overall = rating_score(read.rating, read.logodds, t.middle_rating_lean)
         else:
             overall = to_scale(read.logodds, t.overall_thresholds)
-        evidence = read.evidence
-        scores: dict[str, int | None] = {
-            aspect: self.aspects.score(aspect, evidence[aspect]) if aspect in evidence else None
-            for aspect in ASPECTS
-        }
+        named = self.named_aspect_scores(read)
+        scores: dict[str, int | None] = {aspect: named.get(aspect) for aspect in ASPECTS}
         return AspectScores.model_validate({**scores, "overall": overall})
+
+    def named_aspect_scores(self, read: ReadReview) -> dict[str, int]:
+        """The score of every aspect the review names (an aspect it does not name is missing)."""
+        return {aspect: self.aspects.score(aspect, found) for aspect, found in read.evidence.items()}
 
     def aspect_sentences(self, review: ReviewInput) -> list[AspectSentence]:
         """The sentences :meth:`analyse` assigns to aspects: one entry per sentence and aspect it
         names, with the log-odds of what the sentence says about that aspect (the mean over its
         clauses naming it when it names several aspects) and the review's score of that aspect.
         Ratings written in the text ("3/10") are left out, as in scoring."""
-        evidence = read_review(review, self.polarity).evidence
-        review_scores = {aspect: self.aspects.score(aspect, found) for aspect, found in evidence.items()}
-        text, _ = extract_text_rating(review.text)
+        read = read_review(review, self.polarity)
+        review_scores = self.named_aspect_scores(read)
         found = []
-        for sentence, pieces in sentence_clauses(text):
+        for sentence, pieces in sentence_clauses(read.text):
             clauses: dict[str, list[str]] = {}
             for aspect, clause in pieces:
                 clauses.setdefault(aspect, []).append(clause)
@@ -161,9 +161,11 @@ class OfflineAnalyser:
 
 @dataclass(frozen=True)
 class ReadReview:
-    """What the analyser takes from a review: the log-odds of title and text, the rating (the
-    reviewer's stars, else one written in the text), and the evidence of each named aspect."""
+    """What the analyser takes from a review: its text without written ratings, the log-odds of
+    title and text, the rating (the reviewer's stars, else one written in the text), and the
+    evidence of each named aspect."""
 
+    text: str
     logodds: float
     rating: float | None
     evidence: dict[str, AspectEvidence]
@@ -174,7 +176,7 @@ def read_review(review: ReviewInput, polarity: PolarityModel) -> ReadReview:
     text, written_rating = extract_text_rating(review.text)
     logodds = polarity.logit(f"{review.title or ''}\n{text}")
     rating = review.rating if review.rating is not None else written_rating
-    return ReadReview(logodds, rating, aspect_evidence(text, logodds, rating, polarity))
+    return ReadReview(text, logodds, rating, aspect_evidence(text, logodds, rating, polarity))
 
 
 def extract_text_rating(text: str) -> tuple[str, float | None]:
