@@ -7,7 +7,13 @@ from __future__ import annotations
 import pytest
 
 from imdb_tracker.sentiment import ASPECTS, OfflineAnalyser, ReviewInput
-from imdb_tracker.sentiment.aspects import AspectEvidence, AspectModel, aspect_clauses, aspect_evidence
+from imdb_tracker.sentiment.aspects import (
+    AspectEvidence,
+    AspectModel,
+    aspect_clauses,
+    aspect_evidence,
+    sentence_clauses,
+)
 from imdb_tracker.sentiment.assessment import Assessment, assess, labeller_agreement
 from imdb_tracker.sentiment.corpus import POLARITY_CSV, read_sample
 from imdb_tracker.sentiment.labels import (
@@ -140,14 +146,16 @@ def test_the_shipped_aspect_model_reads_a_turn_or_a_lukewarm_word_as_more_mixed(
 @pytest.mark.fast
 def test_clauses_go_to_the_aspects_they_name_with_their_sentences(analyser: OfflineAnalyser) -> None:
     text = "The acting is decent but the plot drags. Great music! The cast, however, is fine."
-    found = aspect_clauses(text)
+    sentences = list(sentence_clauses(text))
+    found = aspect_clauses(sentences)
     assert found["acting"] == (
         ["The acting is decent", "The cast, however, is fine."],  # one aspect: the whole sentence
         ["The acting is decent but the plot drags.", "The cast, however, is fine."],
     )
     assert found["storytelling"] == (["but the plot drags."], ["The acting is decent but the plot drags."])
     assert found["music_sound"] == (["Great music!"], ["Great music!"]) and "themes" not in found
-    evidence = aspect_evidence(text, 1.5, 8, analyser.polarity)
+    logodds = {clause: analyser.polarity.logit(clause) for _, pieces in sentences for _, clause in pieces}
+    evidence = aspect_evidence(sentences, 1.5, 8, logodds)
     assert set(evidence) == {"acting", "storytelling", "music_sound"}
     acting = evidence["acting"]
     assert (

@@ -23,7 +23,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +33,6 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from imdb_tracker.sentiment.lexicon import aspects_named
 from imdb_tracker.sentiment.models import ASPECTS
-from imdb_tracker.sentiment.polarity import PolarityModel
 
 ARTIFACT = Path(__file__).parent / "model" / "aspects.json"
 ARTIFACT_FORMAT = 1
@@ -89,7 +88,11 @@ def star_evidence(rating: float | None) -> float:
     return 0.0 if rating is None else (rating - 5.5) / 4.5
 
 
-def sentence_clauses(text: str) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+SentencePieces = tuple[str, list[tuple[str, str]]]
+"""A sentence naming an aspect and its ``(aspect, clause)`` pieces (:func:`sentence_clauses`)."""
+
+
+def sentence_clauses(text: str) -> Iterator[SentencePieces]:
     """Each sentence of ``text`` that names an aspect, with its ``(aspect, clause)`` pieces: the
     whole sentence when it names one aspect, else its clauses naming each."""
     for sentence in SENTENCE_SPLIT.split(text):
@@ -111,15 +114,15 @@ def sentence_clauses(text: str) -> Iterator[tuple[str, list[tuple[str, str]]]]:
             )
 
 
-def aspect_clauses(text: str) -> dict[str, tuple[list[str], list[str]]]:
-    """For each aspect the text names: its clauses and the sentences they come from."""
+def aspect_clauses(sentences: Iterable[SentencePieces]) -> dict[str, tuple[list[str], list[str]]]:
+    """For each aspect the sentences name: its clauses and the sentences they come from."""
     found: dict[str, tuple[list[str], list[str]]] = {}
-    for sentence, pieces in sentence_clauses(text):
+    for sentence, pieces in sentences:
         for aspect, clause in pieces:
-            clauses, sentences = found.setdefault(aspect, ([], []))
+            clauses, named_in = found.setdefault(aspect, ([], []))
             clauses.append(clause)
-            if sentence not in sentences:
-                sentences.append(sentence)
+            if sentence not in named_in:
+                named_in.append(sentence)
     return found
 
 
@@ -130,20 +133,24 @@ def vader() -> SentimentIntensityAnalyzer:
 
 
 def aspect_evidence(
-    text: str, review_logodds: float, rating: float | None, polarity: PolarityModel
+    sentences: Iterable[SentencePieces],
+    review_logodds: float,
+    rating: float | None,
+    clause_logodds: Mapping[str, float],
 ) -> dict[str, AspectEvidence]:
-    """The evidence for every aspect ``text`` names (absent aspects are missing)."""
+    """The evidence for every aspect the sentences name (absent aspects are missing);
+    ``clause_logodds`` holds each clause's polarity log-odds."""
     evidence = {}
     stars = star_evidence(rating)
-    for aspect, (clauses, sentences) in aspect_clauses(text).items():
+    for aspect, (clauses, named_in) in aspect_clauses(sentences).items():
         evidence[aspect] = AspectEvidence(
             clauses=tuple(clauses),
-            clause_logodds=sum(polarity.logit(c) for c in clauses) / len(clauses),
+            clause_logodds=sum(clause_logodds[c] for c in clauses) / len(clauses),
             clause_vader=sum(vader().polarity_scores(c)["compound"] for c in clauses) / len(clauses),
             review_logodds=review_logodds,
             stars=stars,
-            lukewarm=any(LUKEWARM.search(s) for s in sentences),
-            turns=any(TURNS.search(s) for s in sentences),
+            lukewarm=any(LUKEWARM.search(s) for s in named_in),
+            turns=any(TURNS.search(s) for s in named_in),
         )
     return evidence
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from imdb_tracker.sentiment.aspects import (
     AspectEvidence,
     AspectModel,
+    SentencePieces,
     aspect_evidence,
     sentence_clauses,
     shipped_aspect_model,
@@ -142,7 +143,7 @@ class OfflineAnalyser:
         read = read_review(review, self.polarity)
         review_scores = self.named_aspect_scores(read)
         found = []
-        for sentence, pieces in sentence_clauses(read.text):
+        for sentence, pieces in read.sentences:
             clauses: dict[str, list[str]] = {}
             for aspect, clause in pieces:
                 clauses.setdefault(aspect, []).append(clause)
@@ -151,7 +152,7 @@ class OfflineAnalyser:
                 AspectSentence(
                     aspect,
                     quoted,
-                    sum(self.polarity.logit(c) for c in named) / len(named),
+                    sum(read.clause_logodds[c] for c in named) / len(named),
                     review_scores[aspect],
                 )
                 for aspect, named in clauses.items()
@@ -161,13 +162,15 @@ class OfflineAnalyser:
 
 @dataclass(frozen=True)
 class ReadReview:
-    """What the analyser takes from a review: its text without written ratings, the log-odds of
-    title and text, the rating (the reviewer's stars, else one written in the text), and the
-    evidence of each named aspect."""
+    """What the analyser takes from a review: the log-odds of title and text, the rating (the
+    reviewer's stars, else one written in the text), the sentences of the text (without written
+    ratings) that name aspects with their clauses, each clause's log-odds, and the evidence of each
+    named aspect."""
 
-    text: str
     logodds: float
     rating: float | None
+    sentences: list[SentencePieces]
+    clause_logodds: dict[str, float]
     evidence: dict[str, AspectEvidence]
 
 
@@ -176,7 +179,10 @@ def read_review(review: ReviewInput, polarity: PolarityModel) -> ReadReview:
     text, written_rating = extract_text_rating(review.text)
     logodds = polarity.logit(f"{review.title or ''}\n{text}")
     rating = review.rating if review.rating is not None else written_rating
-    return ReadReview(text, logodds, rating, aspect_evidence(text, logodds, rating, polarity))
+    sentences = list(sentence_clauses(text))
+    clause_logodds = {clause: polarity.logit(clause) for _, pieces in sentences for _, clause in pieces}
+    evidence = aspect_evidence(sentences, logodds, rating, clause_logodds)
+    return ReadReview(logodds, rating, sentences, clause_logodds, evidence)
 
 
 def extract_text_rating(text: str) -> tuple[str, float | None]:
