@@ -13,7 +13,9 @@ not marked as a spoiler. Each is ranked by
     helpfulness = (helpful_up + 1) / (helpful_up + helpful_down + 2),
     agreement = ``DISAGREEMENT`` when the review's stars contradict the side (a "positive"
                 sentence in a review of at most 3★, a "negative" one in a review of 8★ or more:
-                sarcasm or a misread more often than not), else 1
+                sarcasm or a misread far more often than the others; on the hand labels, with
+                the reviewer's positive or negative side standing in for the stars, 36-43 % of
+                such candidates are on the wrong side, against 0-1 % of the others), else 1
 
 (so a sentence that many readers found helpful, that says one clear thing about one aspect in the
 spirit of its review, comes first; a review without votes counts as 0.5). Going down that ranking,
