@@ -44,3 +44,9 @@ def test_reception_follows_reviews_and_sentiments_not_each_metadata_refresh() ->
         )
         assert _requested(after_reviews, reception_signals) == 1
         assert _requested(after_reviews, aspect_quotes) == 1
+
+        _materialized(instance, reception_signals, aspect_quotes)  # the requested run
+        done = dg.evaluate_automation_conditions(defs=DEFS, instance=instance, cursor=after_reviews.cursor)
+        _materialized(instance, review_sentiments)  # re-scored alone (another backend or model)
+        after_scores = dg.evaluate_automation_conditions(defs=DEFS, instance=instance, cursor=done.cursor)
+        assert _requested(after_scores, aspect_quotes) == 1  # a quote takes its review's stored side

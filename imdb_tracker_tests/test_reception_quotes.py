@@ -105,6 +105,19 @@ def test_a_sentence_is_quoted_only_on_the_side_of_its_reviews_score_of_the_aspec
 
 
 @pytest.mark.fast
+def test_a_stored_score_decides_the_side_where_the_review_has_one() -> None:
+    def sides(scores):
+        review = QuoteSource("rw1", None, f"{GOOD}\n{BAD}", None, 0, 0, False, "h", scores)
+        return [c.polarity for c in candidates([review], fixed({GOOD: 2.0, BAD: -3.0}, review_score=2))]
+
+    stored = dict.fromkeys(ASPECTS, 1)
+    assert sides(None) == ["positive"]  # nothing stored yet: the analyser's own score of the review
+    assert sides(stored | {"acting": -1}) == ["negative"]  # the stored score, e.g. the LLM's, wins
+    assert sides(stored | {"acting": 0}) == []  # stored as mixed
+    assert sides(stored | {"acting": None}) == []  # stored as not judged
+
+
+@pytest.mark.fast
 def test_praise_the_analyser_outweighs_is_not_quoted() -> None:
     praise = "The lead actress gives a brilliant, wonderful and moving performance."
     text = (
@@ -205,6 +218,11 @@ def quotes(engine: Engine, movie_id: str) -> list:
         )
 
 
+def quote_key(row) -> tuple:
+    """What a stored quote is, without when it was chosen."""
+    return (row.aspect, row.polarity, row.rank, row.review_id, row.sentence)
+
+
 def test_offline_quotes_are_stored_per_aspect_and_side_with_their_review(clean_db: Engine, instance) -> None:
     load_sample(clean_db)
     metadata = run(instance, NEW, sentiment_backend="offline")
@@ -226,6 +244,34 @@ def test_offline_quotes_are_stored_per_aspect_and_side_with_their_review(clean_d
     )
     assert rows[0].movie == "Snow White (2025)" and rows[0].aspect_summary is None
     assert "**acting**" in metadata["quotes_by_aspect"] and rows[0].sentence in metadata["quotes_by_aspect"]
+
+
+def test_quotes_take_the_side_of_the_stored_scores_and_the_analysers_where_none_is_stored(
+    clean_db: Engine, instance
+) -> None:
+    load_sample(clean_db)  # with the offline analyser's scores stored, as the pipeline stores them
+    run(instance, OLD, sentiment_backend="offline")
+    analysers = quotes(clean_db, OLD)
+    with clean_db.begin() as conn:  # as if another backend (an LLM) had read every review otherwise
+        conn.execute(
+            text("UPDATE review_sentiments SET acting = -acting WHERE movie_id = :m AND acting <> 0"),
+            {"m": OLD},
+        )
+    run(instance, OLD, sentiment_backend="offline")
+    flipped = [row for row in quotes(clean_db, OLD) if row.aspect == "acting"]
+    with clean_db.connect() as conn:
+        stored = dict(
+            conn.execute(
+                text("SELECT review_id, acting FROM review_sentiments WHERE movie_id = :m"), {"m": OLD}
+            ).all()
+        )
+    assert {row.polarity for row in flipped} == {"positive", "negative"}
+    assert all((stored[row.review_id] > 0) == (row.polarity == "positive") for row in flipped)
+
+    with clean_db.begin() as conn:  # nothing stored: the analyser reads each review itself
+        conn.execute(text("DELETE FROM review_sentiments WHERE movie_id = :m"), {"m": OLD})
+    run(instance, OLD, sentiment_backend="offline")
+    assert [quote_key(r) for r in quotes(clean_db, OLD)] == [quote_key(r) for r in analysers]
 
 
 def test_llm_summaries_are_batched_cached_on_their_reviews_and_costed(

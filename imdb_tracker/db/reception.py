@@ -6,14 +6,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, text, update
 
-from imdb_tracker.db.schema import aspect_quotes, aspect_summaries, movies, reception_events, reviews
+from imdb_tracker.db.schema import (
+    aspect_quotes,
+    aspect_summaries,
+    movies,
+    reception_events,
+    review_sentiments,
+    reviews,
+)
 from imdb_tracker.reception.events import Event
 from imdb_tracker.reception.quotes import Candidate, QuoteSource
 from imdb_tracker.reception.signals import AspectDay, MovieSignals, RatingSnapshot, ReviewDay
-from imdb_tracker.sentiment.models import SCORE_FIELDS
+from imdb_tracker.sentiment.models import ASPECTS, SCORE_FIELDS
 
 _STARS = range(1, 11)
 _ASPECT_COLUMNS = ",\n           ".join(
@@ -304,7 +312,9 @@ def replace_summaries(
 
 
 def quote_sources(conn: Connection, movie_id: str) -> list[QuoteSource]:
-    """The movie's current reviews as the quote selection reads them."""
+    """The movie's current reviews as the quote selection reads them, each with its stored aspect
+    scores (None where the review has no stored score yet)."""
+    stored = [review_sentiments.c[aspect] for aspect in ASPECTS]
     query = (
         select(
             reviews.c.review_id,
@@ -315,8 +325,18 @@ def quote_sources(conn: Connection, movie_id: str) -> list[QuoteSource]:
             reviews.c.helpful_down,
             reviews.c.spoiler,
             reviews.c.content_hash,
+            review_sentiments.c.review_id.is_not(None),
+            *stored,
         )
+        .outerjoin(review_sentiments, review_sentiments.c.review_id == reviews.c.review_id)
         .where(reviews.c.movie_id == movie_id, reviews.c.removed_at.is_(None))
         .order_by(reviews.c.review_id)
     )
-    return [QuoteSource(*row) for row in conn.execute(query)]
+    sources = []
+    for row in conn.execute(query):
+        values: tuple[Any, ...] = tuple(row)
+        review, has_scores, scores = values[:8], values[8], values[9:]
+        sources.append(
+            QuoteSource(*review, scores=dict(zip(ASPECTS, scores, strict=True)) if has_scores else None)
+        )
+    return sources

@@ -5,9 +5,11 @@ Candidates are the sentences the offline analyser assigns to an aspect
 its scores come from), with the side given by the sign of the sentence's polarity log-odds. A
 candidate must be readable on its own (``MIN_CHARS``..``MAX_CHARS`` characters), clearly for or
 against (``|log-odds| >= MIN_STRENGTH``), on the side of its review's score of that aspect (a
-sentence read as praise of the acting in a review whose acting the analyser scores negative or
-mixed is left out: such sentences are misread more often than the others) and come from a review
-not marked as a spoiler. Each is ranked by
+sentence read as praise of the acting in a review whose acting is scored negative, mixed or not
+judged is left out: such sentences are misread more often than the others) and come from a review
+not marked as a spoiler. The review's score is its stored one, the score the dashboards show
+(the language model's with that backend), and the analyser's own reading of the review where none
+is stored yet. Each is ranked by
 
     score = |log-odds| × helpfulness × agreement ÷ aspects named in the sentence,
     helpfulness = (helpful_up + 1) / (helpful_up + helpful_down + 2),
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from imdb_tracker.sentiment.models import ReviewInput
@@ -56,6 +58,8 @@ class QuoteSource:
     helpful_down: int
     spoiler: bool
     content_hash: str
+    scores: Mapping[str, int | None] | None = None
+    """The review's stored aspect scores, or None when it has none yet."""
 
     @property
     def helpfulness(self) -> float:
@@ -96,7 +100,8 @@ def candidates(
             strength = abs(a.logit)
             if strength < MIN_STRENGTH or not MIN_CHARS <= len(a.sentence) <= MAX_CHARS:
                 continue
-            if a.logit * a.review_score <= 0:  # the review's score of the aspect takes the other side
+            review_score = a.review_score if review.scores is None else review.scores[a.aspect] or 0
+            if a.logit * review_score <= 0:  # the review's score of the aspect takes the other side
                 continue
             polarity = "positive" if a.logit > 0 else "negative"
             score = strength * review.helpfulness * review.agreement(polarity) / aspects_in[a.sentence]

@@ -92,7 +92,7 @@ def reception_signals(
     owners=OWNERS,
     kinds={"python", "postgres"},
     retry_policy=IO_RETRY,
-    deps=[movie_reviews],
+    deps=[movie_reviews, review_sentiments],  # a quote takes the side of its review's stored score
     automation_condition=dg.AutomationCondition.eager(),
 )
 def aspect_quotes(
@@ -104,7 +104,9 @@ def aspect_quotes(
     """What people say about each aspect of one movie: its most representative positive and
     negative sentences (``RECEPTION_QUOTES_PER_SIDE`` each), ranked by strength and helpfulness,
     near-duplicates removed, each with the review it comes from (``aspect_quotes``, view
-    ``v_aspect_quotes``). Sentences are assigned to aspects as the offline analyser scores them.
+    ``v_aspect_quotes``). Sentences are assigned to aspects as the offline analyser scores them,
+    and quoted only on the side of their review's stored score of the aspect (the language
+    model's with that backend).
 
     With the LLM backend, also a short summary per aspect (``aspect_summaries``): one request per
     movie, reused while the reviews it was built from are unchanged, its cost reported here.
